@@ -1,0 +1,45 @@
+# touchdown: `make demo` runs the main job, `make test` runs the test suite.
+# Both create .venv on first use and install the pinned dependencies (requirements.lock).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+OUT    ?= out
+
+.PHONY: help venv test test-fast lint demo lock clean
+
+help:
+	@echo "make demo       fly the demo and write its results under $(OUT)/"
+	@echo "make test       lint, then the full test suite (what CI runs)"
+	@echo "make test-fast  the suite without tests marked slow"
+	@echo "make lock       re-pin requirements.lock from a fresh resolve"
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+	$(BIN)/python -m pip install -q -c requirements.lock -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+test: lint
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+demo: $(STAMP)
+	$(BIN)/python -m touchdown demo --out $(OUT)
+
+lock:
+	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
+	.lockvenv/bin/pip install -q ".[dev]"
+	.lockvenv/bin/pip freeze --exclude touchdown | sort > requirements.lock
+	rm -rf .lockvenv
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache

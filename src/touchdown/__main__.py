@@ -1,0 +1,5 @@
+"""`python -m touchdown` is the `touchdown` command."""
+
+from touchdown.cli import main
+
+main()

@@ -1,0 +1,56 @@
+"""The `touchdown` command.
+
+Exit codes: 0 ok, 2 bad input (one clear line on stderr), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from touchdown import __version__
+from touchdown.commands import data as data_cmd
+from touchdown.commands import terrain as terrain_cmd
+from touchdown.errors import InputError
+
+app = typer.Typer(
+    name="touchdown",
+    help=(
+        "Lunar landing simulator: flies a lander's flight software over the real Moon, "
+        "breaks its sensors and engines on purpose, and says how often it lands and why it doesn't."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(data_cmd.app, name="data")
+app.add_typer(terrain_cmd.app, name="terrain")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"touchdown {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Lunar landing simulator."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning bad input into one line on stderr and exit code 2."""
+    try:
+        app(args=argv)
+    except InputError as exc:
+        print(f"touchdown: error: {exc}", file=sys.stderr)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
