@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml requirements.lock
 venv: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check --output-format concise src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
 test: lint
