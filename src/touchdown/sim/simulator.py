@@ -1,0 +1,320 @@
+"""The batch simulation loop: fixed-step RK4 over N trajectories, commands held between ticks,
+events located within the step.
+
+Events handled here are the ones the truth model owns:
+
+``propellant_exhausted``  the tanks run dry: the instant is located within the step, the mass is set
+                          to the dry mass exactly and thrust stops from that instant on;
+``touchdown``             first contact of any footpad or body point with the terrain, located within the
+                          step; the trajectory stops there and is judged (``sim.touchdown``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from touchdown.moon.frames import mci_to_mcmf, mcmf_to_llh, norm, quat_rotate
+from touchdown.moon.terrain.base import Terrain
+from touchdown.sim.events import locate_crossing
+from touchdown.sim.integrate import rk4_step
+from touchdown.sim.touchdown import IN_FLIGHT, OUTCOMES, TouchdownReport, judge_touchdown
+from touchdown.vehicle.dynamics import ETA0, Commands, M, Q, R, RigidBodyDynamics, V
+from touchdown.vehicle.model import Vehicle
+
+Array = NDArray[np.float64]
+CommandSource = Callable[[float, int], Commands]
+"""Called at each flight-software tick with (t [s], N); returns the commands held until the next tick."""
+
+CONTACT_TOL_M = 1e-6  # clearance at which a located contact is accepted [m]
+PROPELLANT_TOL_KG = 1e-12  # mass residual at which a located exhaustion is accepted [kg]
+
+
+@dataclass
+class EventLog:
+    """Events of all trajectories, in the order they happened within each trajectory."""
+
+    t_s: list[float] = field(default_factory=list)
+    run: list[int] = field(default_factory=list)
+    name: list[str] = field(default_factory=list)
+
+    def add(self, t: Array, runs: NDArray[np.intp], name: str) -> None:
+        self.t_s.extend(float(v) for v in np.atleast_1d(t))
+        self.run.extend(int(v) for v in np.atleast_1d(runs))
+        self.name.extend([name] * np.atleast_1d(runs).size)
+
+    def for_run(self, k: int) -> list[tuple[float, str]]:
+        """(t, name) of the events of trajectory k."""
+        return [(t, n) for t, r, n in zip(self.t_s, self.run, self.name, strict=True) if r == k]
+
+
+@dataclass
+class SimResult:
+    """What a batch of trajectories did."""
+
+    t_end_s: Array  # (N,) time each trajectory ended (contact time, or the end of the run)
+    x_end: Array  # (N, n) truth state at t_end
+    touchdown: TouchdownReport  # (N,) figures; NaN and ``in_flight`` where no contact happened
+    events: EventLog
+    history_t_s: Array | None = None  # (T,) recording times
+    history_x: Array | None = None  # (T, N, n) truth states (frozen after touchdown)
+
+    @property
+    def outcomes(self) -> list[str]:
+        return self.touchdown.outcome_names()
+
+
+class Simulator:
+    """Flies N trajectories of one vehicle over one terrain in one gravity field.
+
+    ``dt_s`` is the integration step; ``command_period_s`` (a multiple of it) the flight-software
+    tick at which the command source is called; ``record_period_s`` the decimation of the recorded
+    history (None: no history).
+    """
+
+    def __init__(
+        self,
+        vehicle: Vehicle,
+        gravity,
+        terrain: Terrain,
+        *,
+        target_lat: float,
+        target_lon: float,
+        dt_s: float = 0.01,
+        command_period_s: float | None = None,
+        record_period_s: float | None = None,
+    ) -> None:
+        self.vehicle = vehicle
+        self.terrain = terrain
+        self.dynamics = RigidBodyDynamics(vehicle, gravity)
+        self.target_lat = float(target_lat)
+        self.target_lon = float(target_lon)
+        self.dt = float(dt_s)
+        self.cmd_every = _multiple(command_period_s, self.dt, "command_period_s")
+        self.rec_every = (
+            None if record_period_s is None else _multiple(record_period_s, self.dt, "record_period_s")
+        )
+        self.contact_points = vehicle.gear.contact_points_body_m
+        self.reach_m = float(np.max(np.linalg.norm(self.contact_points, axis=1)))
+        self.dry_mass = vehicle.mass.dry_mass_kg
+
+    # ---------------------------------------------------------------------------------------------
+    def clearance(self, t: float | Array, x: Array) -> tuple[Array, NDArray[np.intp]]:
+        """Lowest height above the terrain of any contact point [m], and which point it is."""
+        n, k = x.shape[0], self.contact_points.shape[0]
+        q = np.repeat(x[:, None, Q], k, axis=1)
+        p_mci = x[:, None, R] + quat_rotate(q, np.broadcast_to(self.contact_points, (n, k, 3)))
+        tt = np.asarray(t, dtype=float)
+        p_mcmf = mci_to_mcmf(p_mci, tt[:, None] if tt.ndim else tt)
+        lat, lon, h = mcmf_to_llh(p_mcmf)
+        c = h - self.terrain.height(lat, lon)
+        j = np.argmin(c, axis=1)
+        return np.take_along_axis(c, j[:, None], axis=1)[:, 0], j
+
+    def com_clearance(self, t: float | Array, x: Array) -> Array:
+        """Height of the centre of mass above the terrain directly below it [m]."""
+        lat, lon, h = mcmf_to_llh(mci_to_mcmf(x[:, R], t))
+        return h - self.terrain.height(lat, lon)
+
+    def _step(self, t: float | Array, x: Array, cmd: Commands, prop_ok: NDArray[np.bool_], h) -> Array:
+        def f(tt, xx):
+            return self.dynamics.derivative(tt, xx, cmd, prop_ok)
+
+        x1 = rk4_step(f, t, x, h)
+        q = x1[:, Q]
+        x1[:, Q] = q / np.sqrt(q[:, 0] ** 2 + q[:, 1] ** 2 + q[:, 2] ** 2 + q[:, 3] ** 2)[:, None]
+        return x1
+
+    def _mass_margin_at(self, t0: Array, x0: Array, cmd: Commands, prop_ok: NDArray[np.bool_], h: Array):
+        """g(θ) = propellant left after a fraction θ of each trajectory's segment [kg]."""
+
+        def g(theta: Array, jj: NDArray[np.intp]) -> Array:
+            x = self._step(t0[jj], x0[jj], cmd.take(jj), prop_ok[jj], theta * h[jj])
+            return x[:, M] - self.dry_mass
+
+        return g
+
+    def _clearance_at(self, t0: Array, x0: Array, cmd: Commands, prop_ok: NDArray[np.bool_], h: Array):
+        """g(θ) = lowest contact-point clearance after a fraction θ of each segment [m]."""
+
+        def g(theta: Array, jj: NDArray[np.intp]) -> Array:
+            hh = theta * h[jj]
+            return self.clearance(t0[jj] + hh, self._step(t0[jj], x0[jj], cmd.take(jj), prop_ok[jj], hh))[0]
+
+        return g
+
+    # ---------------------------------------------------------------------------------------------
+    def run(
+        self,
+        x0: Array,
+        command_source: CommandSource,
+        *,
+        t0_s: float = 0.0,
+        t_max_s: float,
+    ) -> SimResult:
+        """Fly the trajectories whose initial truth states are the rows of ``x0`` until each touches
+        down or ``t_max_s`` is reached."""
+        x = np.array(x0, dtype=float, copy=True)
+        n = x.shape[0]
+        dt = self.dt
+        prop_ok = x[:, M] > self.dry_mass
+        active = np.ones(n, dtype=bool)
+        t_end = np.full(n, np.nan)
+        contact_pt = np.zeros(n, dtype=np.intp)
+        events = EventLog()
+        hist_t: list[float] = []
+        hist_x: list[Array] = []
+        n_steps = int(np.ceil((t_max_s - t0_s) / dt - 1e-9))
+        cmd = command_source(t0_s, n)
+        k = 0
+        while k < n_steps and active.any():
+            t = t0_s + k * dt
+            if self.rec_every is not None and k % self.rec_every == 0:
+                hist_t.append(t)
+                hist_x.append(x.copy())
+            if k % self.cmd_every == 0 and k > 0:
+                cmd = command_source(t, n)
+            idx = np.flatnonzero(active)
+            x_new, landed, t_contact, which = self._advance(t, x[idx], cmd.take(idx), prop_ok, idx, events)
+            x[idx] = x_new
+            if landed.any():
+                runs = idx[landed]
+                active[runs] = False
+                t_end[runs] = t_contact[landed]
+                contact_pt[runs] = which[landed]
+            k += 1
+        t_stop = t0_s + k * dt
+        if self.rec_every is not None and (not hist_t or hist_t[-1] != t_stop):
+            hist_t.append(t_stop)
+            hist_x.append(x.copy())
+        t_end[active] = t_stop
+
+        report = _empty_report(n)
+        done = np.flatnonzero(~active)
+        if done.size:
+            sub = judge_touchdown(
+                self.vehicle, self.terrain, self.target_lat, self.target_lon,
+                t_end[done], x[done], contact_pt[done],
+            )  # fmt: skip
+            for name, arr in sub.__dict__.items():
+                getattr(report, name)[done] = arr
+            for o in np.unique(sub.outcome):
+                events.add(t_end[done][sub.outcome == o], done[sub.outcome == o], f"touchdown:{OUTCOMES[o]}")
+        return SimResult(
+            t_end_s=t_end,
+            x_end=x,
+            touchdown=report,
+            events=events,
+            history_t_s=np.array(hist_t) if self.rec_every is not None else None,
+            history_x=np.stack(hist_x) if self.rec_every is not None else None,
+        )
+
+    def _advance(
+        self,
+        t: float,
+        x: Array,
+        cmd: Commands,
+        prop_ok_all: NDArray[np.bool_],
+        idx: NDArray[np.intp],
+        events: EventLog,
+    ) -> tuple[Array, NDArray[np.bool_], Array, NDArray[np.intp]]:
+        """Advance the active trajectories ``idx`` by one step, splitting it at events."""
+        m = x.shape[0]
+        out = np.empty_like(x)
+        landed = np.zeros(m, dtype=bool)
+        t_contact = np.full(m, np.nan)
+        which = np.zeros(m, dtype=np.intp)
+        # a segment per trajectory: start state, start time, length; exhaustion splits a segment in two
+        seg = np.arange(m)
+        xs = x
+        ts = np.full(m, t)
+        hs = np.full(m, self.dt)
+        first = True
+        while seg.size:
+            c = cmd.take(seg)
+            p = prop_ok_all[idx[seg]]
+            h_arg: float | Array = self.dt if first else hs
+            t_arg: float | Array = t if first else ts
+            x1 = self._step(t_arg, xs, c, p, h_arg)
+
+            theta_ex = np.full(seg.size, np.inf)
+            ex = p & (x1[:, M] - self.dry_mass <= 0.0)
+            if ex.any():
+                j = np.flatnonzero(ex)
+                theta_ex[j] = locate_crossing(
+                    self._mass_margin_at(ts[j], xs[j], c.take(j), p[j], hs[j]),
+                    xs[j, M] - self.dry_mass,
+                    x1[j, M] - self.dry_mass,
+                    g_tol=PROPELLANT_TOL_KG,
+                )
+
+            theta_c = np.full(seg.size, np.inf)
+            # only trajectories that could reach the ground within this step need the full contact check
+            speed = norm(x1[:, V])
+            near = self.com_clearance(ts + hs, x1) < self.reach_m + 2.0 * speed * hs + 1.0
+            if near.any():
+                j = np.flatnonzero(near)
+                c1, _ = self.clearance(ts[j] + hs[j], x1[j])
+                hit = c1 <= 0.0
+                if hit.any():
+                    jh = j[hit]
+                    c0, _ = self.clearance(ts[jh], xs[jh])
+                    theta_c[jh] = locate_crossing(
+                        self._clearance_at(ts[jh], xs[jh], c.take(jh), p[jh], hs[jh]),
+                        np.maximum(c0, 0.0),
+                        c1[hit],
+                        g_tol=CONTACT_TOL_M,
+                    )
+
+            plain = ~np.isfinite(theta_ex) & ~np.isfinite(theta_c)
+            out[seg[plain]] = x1[plain]
+
+            touch = np.isfinite(theta_c) & (theta_c <= theta_ex)
+            if touch.any():
+                j = np.flatnonzero(touch)
+                hj = theta_c[j] * hs[j]
+                xc = self._step(ts[j], xs[j], c.take(j), p[j], hj)
+                _, pt = self.clearance(ts[j] + hj, xc)
+                out[seg[j]] = xc
+                landed[seg[j]] = True
+                t_contact[seg[j]] = ts[j] + hj
+                which[seg[j]] = pt
+
+            dry = np.isfinite(theta_ex) & ~touch
+            if dry.any():
+                j = np.flatnonzero(dry)
+                hj = theta_ex[j] * hs[j]
+                xe = self._step(ts[j], xs[j], c.take(j), p[j], hj)
+                xe[:, M] = self.dry_mass
+                xe[:, ETA0:] = 0.0
+                prop_ok_all[idx[seg[j]]] = False
+                events.add(ts[j] + hj, idx[seg[j]], "propellant_exhausted")
+                # continue the rest of the step without thrust
+                seg, xs, ts, hs = seg[j], xe, ts[j] + hj, hs[j] - hj
+                first = False
+            else:
+                seg = seg[:0]
+        return out, landed, t_contact, which
+
+
+def _multiple(period: float | None, dt: float, name: str) -> int:
+    if period is None:
+        return 1
+    k = round(period / dt)
+    if k < 1 or abs(k * dt - period) > 1e-9 * max(1.0, period):
+        from touchdown.errors import InputError
+
+        raise InputError(f"{name} = {period} s must be a whole multiple of the step dt = {dt} s")
+    return k
+
+
+def _empty_report(n: int) -> TouchdownReport:
+    nan = np.full(n, np.nan)
+    return TouchdownReport(
+        *(nan.copy() for _ in range(10)),
+        contact_point=np.full(n, -1, dtype=np.intp),
+        outcome=np.full(n, IN_FLIGHT, dtype=np.intp),
+    )
