@@ -405,6 +405,6 @@ def test_cli_reports_a_bad_dem_in_one_line(tmp_path: Path, lola_label: Path) -> 
         timeout=60,
     )
     assert proc.returncode == 2
-    err = proc.stderr.strip().splitlines()
+    err = proc.stderr.splitlines()
     assert len(err) == 1 and err[0].startswith("touchdown: error:") and "LDEM_4.IMG" in err[0]
     assert "Traceback" not in proc.stderr
