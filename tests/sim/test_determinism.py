@@ -29,8 +29,16 @@ def scripted_commands(n_engines: int, phase: np.ndarray):
 
 def fly(x0, phase):
     veh = series1()
-    sim = Simulator(veh, PointMass(), FlatTerrain(-2430.0), target_lat=LAT, target_lon=LON, dt_s=0.02,
-                    command_period_s=0.1, record_period_s=1.0)  # fmt: skip
+    sim = Simulator(
+        veh,
+        PointMass(),
+        FlatTerrain(-2430.0),
+        target_lat=LAT,
+        target_lon=LON,
+        dt_s=0.02,
+        command_period_s=0.1,
+        record_period_s=1.0,
+    )
     return sim.run(x0, scripted_commands(len(veh.engines), phase), t_max_s=40.0)
 
 

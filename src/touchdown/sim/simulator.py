@@ -196,9 +196,14 @@ class Simulator:
         done = np.flatnonzero(~active)
         if done.size:
             sub = judge_touchdown(
-                self.vehicle, self.terrain, self.target_lat, self.target_lon,
-                t_end[done], x[done], contact_pt[done],
-            )  # fmt: skip
+                self.vehicle,
+                self.terrain,
+                self.target_lat,
+                self.target_lon,
+                t_end[done],
+                x[done],
+                contact_pt[done],
+            )
             for name, arr in sub.__dict__.items():
                 getattr(report, name)[done] = arr
             for o in np.unique(sub.outcome):

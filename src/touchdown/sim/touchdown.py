@@ -6,11 +6,13 @@ axis and local vertical. Classification, in order of severity:
 
 ``crashed``      a body point (engine bell, deck, top) touched first, or the speed exceeded the
                  vehicle's ``crash_speed_mps``;
-``tipped_over``  the lander cannot stay upright: the slope alone exceeds its static stability angle
-                 atan(a/b) (a: shortest distance from the centre of mass to the footpad polygon's edge,
-                 b: height of the centre of mass above the pads), or the kinetic energy of rotation about
-                 the downhill pad edge exceeds the potential barrier m g ρ (1 − cos β), ρ = √(a² + b²),
-                 β the remaining stability angle (a first-order rigid-body criterion);
+``tipped_over``  the lander cannot stay upright: its remaining stability angle β = atan(a/b) − max(slope
+                 it must settle on, tilt it arrives with) is gone (a: shortest distance from the centre
+                 of mass to the footpad polygon's edge, b: height of the centre of mass above the pads),
+                 or, pivoting without slip about the leading pad edge, the angular momentum it brings
+                 (horizontal speed and tumbling rate) carries the centre of mass over that edge:
+                 L²/(2 I_pivot) > m g ρ (1 − cos β), ρ = √(a² + b²). Footpads that slide make this
+                 conservative;
 ``hard_landing`` upright but outside a limit (vertical, horizontal speed, tilt, body rate);
 ``landed``       within every limit.
 """
@@ -110,18 +112,21 @@ def judge_touchdown(
 
     a, b = gear.tip_arm_m, gear.com_height_m
     rho = np.hypot(a, b)
+    stability = np.arctan2(a, b)
     # fraction of the horizontal velocity heading downhill (−∇h direction), 1 when at rest
     with np.errstate(invalid="ignore", divide="ignore"):
         downhill = np.where((grad > 0) & (v_h > 0), -(v_e * dh_de + v_n * dh_dn) / (grad * v_h), 1.0)
-    beta = np.arctan2(a, b) - slope * downhill
-    # rotation rate about the pad edge: horizontal speed over the lever b/ρ², plus tumbling rate
-    w_horizontal = np.hypot(w[:, 0], w[:, 1])
-    omega_tip = v_h * b / rho**2 + w_horizontal
-    inertia_t = vehicle.mass.inertia(np.maximum(prop, 0.0))[:, 0]
+    # remaining stability angle: the worse of the slope it must settle on and the tilt it arrives with
+    beta = stability - np.maximum(slope * downhill, np.radians(tilt))
+    # no-slip pivot about the leading pad edge: angular momentum of the horizontal motion and of any
+    # tumbling rate is conserved through the impact, then must not lift the CoM over the edge
     m = x[:, M]
-    kinetic = 0.5 * (inertia_t + m * rho**2) * omega_tip**2
+    inertia_t = vehicle.mass.inertia(np.maximum(prop, 0.0))[:, 0]
+    i_pivot = inertia_t + m * rho**2
+    momentum = m * v_h * b + inertia_t * np.hypot(w[:, 0], w[:, 1])
+    kinetic = momentum**2 / (2.0 * i_pivot)
     barrier = m * G_SURFACE * rho * (1.0 - np.cos(np.maximum(beta, 0.0)))
-    tipped = (np.arctan2(a, b) - slope <= 0.0) | (beta <= 0.0) | (kinetic > barrier)
+    tipped = (stability - slope <= 0.0) | (beta <= 0.0) | (kinetic > barrier)
 
     hard = (
         (sink > lim.max_vertical_speed_mps)
