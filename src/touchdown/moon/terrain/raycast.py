@@ -80,8 +80,8 @@ def raycast(
     d = np.atleast_2d(np.asarray(direction_mcmf, dtype=np.float64))
     o, d = np.broadcast_arrays(o, d)
     shape = o.shape[:-1]
-    o = o.reshape(-1, 3)
-    u = d.reshape(-1, 3)
+    o = np.array(o.reshape(-1, 3), order="C")  # contiguous copies: bits independent of caller's strides
+    u = np.array(d.reshape(-1, 3), order="C")
     u = u / np.sqrt(np.sum(u * u, axis=-1))[:, None]
     n = o.shape[0]
     lip = float(terrain.max_slope)

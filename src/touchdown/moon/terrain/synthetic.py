@@ -77,15 +77,24 @@ def _mix_int(z: int) -> int:
 
 def _mix(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
     """splitmix64 finaliser, elementwise on uint64 arrays (wrapping arithmetic)."""
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
 
 
 def _uniform(key: NDArray[np.uint64], stream: int) -> Array:
     """A uniform in [0, 1) per key, independent across ``stream`` numbers."""
-    z = _mix(key + np.uint64((stream * _GOLDEN) & _M64))
+    with np.errstate(over="ignore"):
+        z = _mix(key + np.uint64((stream * _GOLDEN) & _M64))
     return (z >> np.uint64(11)).astype(np.float64) * _U53
+
+
+def _contiguous(lat: ArrayLike, lon: ArrayLike) -> tuple[Array, Array]:
+    """Broadcast, C-contiguous float64 copies: numpy's SIMD and strided loops for transcendental functions
+    may differ in the last bit, so every query runs on contiguous memory whatever the caller passed."""
+    lat, lon = np.broadcast_arrays(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64))
+    return np.array(lat, dtype=np.float64, order="C"), np.array(lon, dtype=np.float64, order="C")
 
 
 def _unit_vectors(lat: Array, lon: Array) -> tuple[Array, Array, Array]:
@@ -299,8 +308,9 @@ class CraterField:
         self, cls: _Class, layer: int, i: NDArray[np.int64], j: NDArray[np.int64]
     ) -> tuple[Array, Array, Array, Array, Array, NDArray[np.bool_]]:
         """Centre (x, y) [m, plane], diameter, depth, rim and presence of the crater in cells (i, j)."""
-        key = _mix(np.uint64(cls.keys[layer]) + i.astype(np.uint64) * np.uint64(_GOLDEN))
-        key = _mix(key + j.astype(np.uint64) * np.uint64(_C_J))
+        with np.errstate(over="ignore"):
+            key = _mix(np.uint64(cls.keys[layer]) + i.astype(np.uint64) * np.uint64(_GOLDEN))
+            key = _mix(key + j.astype(np.uint64) * np.uint64(_C_J))
         present = _uniform(key, 1) < cls.p
         target = cls.n_lo - _uniform(key, 2) * cls.delta_n
         diam = np.exp(np.interp(np.log(target), cls.log_n, cls.log_d))
@@ -346,7 +356,7 @@ class CraterField:
 
     # --- Terrain protocol ---------------------------------------------------------------------------
     def _eval(self, lat: ArrayLike, lon: ArrayLike, gradient: bool) -> tuple[Array, Array, Array]:
-        lat, lon = np.broadcast_arrays(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64))
+        lat, lon = _contiguous(lat, lon)
         x, y, theta = self.plane.forward(lat, lon)
         near = theta <= self._theta_cut
         x = np.where(near, x, 0.0)
@@ -414,7 +424,7 @@ class SyntheticTerrain:
         self.description = description or "; ".join(parts)
 
     def _eval(self, lat: ArrayLike, lon: ArrayLike, gradient: bool) -> tuple[Array, Array, Array]:
-        lat, lon = np.broadcast_arrays(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64))
+        lat, lon = _contiguous(lat, lon)
         h = np.full(lat.shape, self.datum_m)
         de = np.zeros(lat.shape)
         dn = np.zeros(lat.shape)

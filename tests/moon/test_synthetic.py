@@ -1,0 +1,119 @@
+"""Synthetic crater field: determinism, population law, slope bound."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+from touchdown.moon.terrain.catalogue import ATLAS
+from touchdown.moon.terrain.craters import cumulative_density
+from touchdown.moon.terrain.synthetic import CraterField, LocalPlane, SyntheticTerrain
+
+SITE = (math.radians(47.5), math.radians(44.4))
+
+
+@pytest.fixture(scope="module")
+def terrain() -> SyntheticTerrain:
+    return SyntheticTerrain(CraterField(7, SITE, d_max_m=2000.0), [ATLAS])
+
+
+def _points(n: int, seed: int = 0, spread: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return SITE[0] + rng.uniform(-spread, spread, n), SITE[1] + rng.uniform(-spread, spread, n)
+
+
+def test_bit_identical_whatever_batch_size_and_order(terrain: SyntheticTerrain) -> None:
+    lat, lon = _points(3000)
+    h = terrain.height(lat, lon)
+    perm = np.random.default_rng(1).permutation(lat.size)
+    assert np.array_equal(terrain.height(lat[perm], lon[perm]), h[perm])
+    chunks = np.concatenate(
+        [terrain.height(lat[i : i + 37], lon[i : i + 37]) for i in range(0, lat.size, 37)]
+    )
+    assert np.array_equal(chunks, h)
+    single = np.array([terrain.height(lat[i], lon[i]) for i in range(50)])
+    assert np.array_equal(single, h[:50])
+    assert np.array_equal(terrain.height(lat.reshape(60, 50), lon.reshape(60, 50)).ravel(), h)
+    assert np.array_equal(terrain.height(lat[::-1], lon[::-1]), h[::-1])  # strided views
+    assert np.array_equal(terrain.height(lat[0], lon[:10]), terrain.height(np.full(10, lat[0]), lon[:10]))
+
+
+def test_same_seed_same_terrain_other_seed_differs() -> None:
+    lat, lon = _points(2000)
+    a = CraterField(11, SITE).height(lat, lon)
+    b = CraterField(11, SITE).height(lat, lon)
+    c = CraterField(12, SITE).height(lat, lon)
+    assert np.array_equal(a, b)
+    assert np.mean(a != c) > 0.5
+
+
+def test_crater_counts_follow_the_law() -> None:
+    """Counts > D in 200 boxes of 2 × 2 km agree with N(>D) (REFERENCE §2.2) within Poisson error."""
+    field = CraterField(3, SITE, d_min_m=10.0, d_max_m=2000.0)
+    rng = np.random.default_rng(5)
+    n_boxes = 200
+    totals = {10.0: 0, 50.0: 0, 100.0: 0}
+    for _ in range(n_boxes):
+        x0, y0 = rng.uniform(-200_000, 200_000, 2)
+        c = field.craters_in_box(x0, x0 + 2000.0, y0, y0 + 2000.0)
+        for d in totals:
+            totals[d] += int(np.count_nonzero(c["diameter"] >= d))
+    for d, count in totals.items():
+        expected = (float(cumulative_density(d)) - float(cumulative_density(2000.0))) * 4e6 * n_boxes
+        assert abs(count - expected) < 4.0 * math.sqrt(expected), (d, count, expected)
+
+
+def test_analytic_gradient_matches_finite_difference(terrain: SyntheticTerrain) -> None:
+    lat, lon = _points(2000, seed=3)
+    h, de, dn = terrain.height_gradient(lat, lon)
+    assert np.array_equal(h, terrain.height(lat, lon))
+    step = 0.01 / 1_737_400.0
+    fe = (
+        terrain.height(lat, lon + step / np.cos(lat)) - terrain.height(lat, lon - step / np.cos(lat))
+    ) / 0.02
+    fn = (terrain.height(lat + step, lon) - terrain.height(lat - step, lon)) / 0.02
+    err = np.hypot(fe - de, fn - dn)
+    assert np.median(err) < 1e-5
+    assert np.mean(err < 1e-3) > 0.99  # the rest sit on rim kinks
+
+
+def test_max_slope_is_a_bound(terrain: SyntheticTerrain) -> None:
+    lat, lon = _points(20000, seed=4)
+    _, de, dn = terrain.height_gradient(lat, lon)
+    assert np.max(np.hypot(de, dn)) <= terrain.max_slope
+
+
+def test_projection_jacobian() -> None:
+    plane = LocalPlane(*SITE)
+    lat, lon = _points(100, seed=9, spread=0.2)
+    x, y, _ = plane.forward(lat, lon)
+    xe, xn, ye, yn = plane.jacobian(lat, lon)
+    step = 0.1 / 1_737_400.0
+    x1, y1, _ = plane.forward(lat + step, lon)
+    x0, y0, _ = plane.forward(lat - step, lon)
+    assert np.allclose((x1 - x0) / 0.2, xn, atol=1e-6) and np.allclose((y1 - y0) / 0.2, yn, atol=1e-6)
+    x1, y1, _ = plane.forward(lat, lon + step / np.cos(lat))
+    x0, y0, _ = plane.forward(lat, lon - step / np.cos(lat))
+    assert np.allclose((x1 - x0) / 0.2, xe, atol=1e-6) and np.allclose((y1 - y0) / 0.2, ye, atol=1e-6)
+    x, y, _ = plane.forward(np.array(SITE[0]), np.array(SITE[1]))
+    assert abs(float(x)) < 1e-6 and abs(float(y)) < 1e-6
+
+
+def test_field_is_zero_beyond_extent() -> None:
+    field = CraterField(1, SITE, extent_m=20_000.0)
+    lat = np.full(100, SITE[0] + 0.05)  # ≈ 87 km north
+    lon = SITE[1] + np.linspace(-0.01, 0.01, 100)
+    assert np.all(field.height(lat, lon) == 0.0)
+
+
+def test_height_throughput(terrain: SyntheticTerrain) -> None:
+    lat, lon = _points(10_000)
+    terrain.height(lat, lon)
+    t0 = time.perf_counter()
+    terrain.height(lat, lon)
+    elapsed = time.perf_counter() - t0
+    print(f"SyntheticTerrain.height: 1e4 points in {elapsed * 1e3:.1f} ms")
+    assert elapsed < 2.0
