@@ -5,6 +5,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= out
+# Developers and CI keep the LOLA grid beside the repository (../shared/data); users fetch it with
+# `touchdown data fetch`. Without either, the demo flies over synthetic terrain and says so.
+ifeq ($(TOUCHDOWN_DATA),)
+ifneq ($(wildcard ../shared/data/terrain/LDEM_4.LBL),)
+export TOUCHDOWN_DATA := $(abspath ../shared/data)
+endif
+endif
 
 .PHONY: help venv test test-fast lint demo lock clean
 

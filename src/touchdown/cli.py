@@ -6,6 +6,7 @@ Exit codes: 0 ok, 2 bad input (one clear line on stderr), 1 internal error.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -41,6 +42,19 @@ def _root(
     ),
 ) -> None:
     """Lunar landing simulator."""
+
+
+@app.command()
+def demo(
+    out: Path = typer.Option(Path("out"), "--out", help="Directory for demo.json and demo.png."),
+    data_dir: str | None = typer.Option(
+        None, "--data-dir", envvar="TOUCHDOWN_DATA", help="Data directory holding terrain/LDEM_4.*"
+    ),
+) -> None:
+    """Fly the truth-model demo: the Atlas rim (HAKUTO-R M1) and M2's late braking, with a figure."""
+    from touchdown.demo import run_demo
+
+    run_demo(out, data_dir=data_dir, echo=typer.echo)
 
 
 def main(argv: list[str] | None = None) -> None:

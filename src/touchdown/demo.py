@@ -1,0 +1,229 @@
+"""`touchdown demo`: the truth model at work on the two ispace losses (REFERENCE §3.2, §3.3).
+
+1. **The Atlas rim** — what HAKUTO-R M1's laser altimeter saw: nadir ranges along a ground track into
+   Atlas crater on the LOLA grid (or synthetic Atlas when the grid is absent).
+2. **M1's last minutes** — the lander hovering vertical ≈ 5 km above the crater floor with its
+   propellant nearly gone, as it did while its software believed it was on the ground; the tanks run
+   dry, it falls, and the touchdown verdict judges the impact.
+3. **RESILIENCE's braking problem, as a batch** — Series 1 landers 900 m above Mare Frigoris (where M2's
+   first valid range came) descending at 30–80 m/s with every engine at full thrust: which ones stop
+   in time? One batch of trajectories, one array operation per step.
+
+The flight software (navigation, guidance) is not flying yet: these are open-loop truth-model flights.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from touchdown.moon.constants import G_SURFACE
+from touchdown.moon.frames import enu_basis, llh_to_mcmf
+from touchdown.moon.gravity import PointMass
+from touchdown.moon.terrain.loader import SyntheticSpec, load_terrain
+from touchdown.moon.terrain.raycast import raycast
+from touchdown.sim.initial import state_above_site
+from touchdown.sim.simulator import Simulator
+from touchdown.vehicle.dynamics import Commands, M, R
+from touchdown.vehicle.presets import series1
+
+M1_TARGET_DEG = (47.5, 44.4)  # REFERENCE §3.2
+M1_TRACK_START_DEG = (49.5, 44.4)  # north of Atlas, outside the rim (REFERENCE §2.2 span 45.3–48.1°N)
+M2_TARGET_DEG = (60.5, -4.6)  # REFERENCE §3.3
+M2_FIRST_RANGE_M = 900.0  # REFERENCE §3.3: first valid LRF range below ≈ 900 m
+
+
+def _write_json_atomic(path: Path, doc: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(doc, f, indent=2)
+    os.replace(tmp, path)
+
+
+def atlas_rim(terrain, altitude_m: float = 8_000.0, samples: int = 600) -> dict[str, Any]:
+    """Nadir laser ranges along the track from outside Atlas to the M1 target at constant altitude."""
+    lat0, lon0 = map(math.radians, M1_TRACK_START_DEG)
+    lat1, lon1 = map(math.radians, M1_TARGET_DEG)
+    f = np.linspace(0.0, 1.0, samples)
+    lat, lon = lat0 + f * (lat1 - lat0), lon0 + f * (lon1 - lon0)
+    _, _, up = enu_basis(lat, lon)
+    rng = raycast(terrain, llh_to_mcmf(lat, lon, altitude_m), -up, max_range_m=30_000.0)
+    dist = f * (lat0 - lat1) * 1_737_400.0
+    i = int(np.nanargmin(rng))
+    window = (dist > dist[i]) & (dist <= dist[i] + 15_000.0)
+    jump = float(np.nanmax(rng[window]) - rng[i]) if window.any() else 0.0
+    return {
+        "distance_m": dist,
+        "height_m": terrain.height(lat, lon),
+        "range_m": rng,
+        "altitude_m": altitude_m,
+        "rim_jump_m": jump,
+        "rim_at_m": float(dist[i]),
+    }
+
+
+def m1_last_minutes(terrain, propellant_kg: float = 8.0, dt_s: float = 0.05) -> dict[str, Any]:
+    """Series 1 hovering 5 km above the Atlas floor on its 200 N thrusters until the tanks run dry."""
+    veh = series1()
+    lat, lon = map(math.radians, M1_TARGET_DEG)
+    floor = float(terrain.height(lat, lon))
+    x0 = state_above_site(
+        veh, lat, lon, floor + 5_000.0, v_enu_mps=(0.0, 0.0, -0.8), propellant_kg=propellant_kg
+    )
+    hover = (x0[0, M] * G_SURFACE) / (6 * 200.0)  # open-loop hover throttle on the six 200 N thrusters
+
+    def commands(t: float, n: int) -> Commands:
+        c = Commands.off(n, len(veh.engines))
+        c.throttle[:, 1:] = hover
+        c.engine_on[:, 1:] = True
+        return c
+
+    sim = Simulator(veh, PointMass(), terrain, target_lat=lat, target_lon=lon, dt_s=dt_s, record_period_s=1.0)
+    res = sim.run(x0, commands, t_max_s=600.0)
+    r = res.history_x[:, 0, R]
+    alt = np.linalg.norm(r, axis=1) - 1_737_400.0 - floor
+    return {
+        "t_s": res.history_t_s,
+        "altitude_m": alt,
+        "events": res.events.for_run(0),
+        "touchdown": res.touchdown.row(0),
+        "terrain_height_m": floor,
+    }
+
+
+def m2_braking_batch(terrain, n: int = 400, seed: int = 2025, dt_s: float = 0.05) -> dict[str, Any]:
+    """N Series 1 landers at 900 m with descent rates dispersed over 30–80 m/s, all engines at full thrust."""
+    veh = series1()
+    rng = np.random.default_rng(np.random.SeedSequence(seed))
+    rate = rng.uniform(30.0, 80.0, n)
+    lat, lon = map(math.radians, M2_TARGET_DEG)
+    ground = float(terrain.height(lat, lon))
+    x0 = np.concatenate(
+        [
+            state_above_site(
+                veh, lat, lon, ground + M2_FIRST_RANGE_M + 1.0, v_enu_mps=(0, 0, -v), propellant_kg=80.0
+            )
+            for v in rate
+        ]
+    )
+    full = Commands(np.ones((n, len(veh.engines))), np.ones((n, len(veh.engines)), bool), np.zeros((n, 3)))
+    sim = Simulator(veh, PointMass(), terrain, target_lat=lat, target_lon=lon, dt_s=dt_s)
+    # 40 s is enough to either hit the ground or stop and climb away; engines are never cut (open loop)
+    res = sim.run(x0, lambda t, k: full, t_max_s=40.0)
+    hit = res.touchdown.outcome > 0
+    mass = veh.mass.dry_mass_kg + 80.0
+    accel = veh.total_max_thrust_n / mass - G_SURFACE
+    return {
+        "descent_rate_mps": rate,
+        "impact_speed_mps": np.where(hit, res.touchdown.vertical_speed_mps, 0.0),
+        "outcome": res.touchdown.outcome_names(),
+        "critical_rate_closed_form_mps": math.sqrt(2.0 * accel * M2_FIRST_RANGE_M),
+        "stopped_fraction": float(np.mean(~hit)),
+    }
+
+
+def plot(
+    out: Path, rim: dict[str, Any], fall: dict[str, Any], batch: dict[str, Any], terrain_desc: str
+) -> Path:
+    """One PNG with the three demo panels; returns its path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(1, 3, figsize=(16, 4.8), constrained_layout=True)
+    d = rim["distance_m"] / 1000.0
+    ax[0].plot(d, rim["height_m"] / 1000.0, color="0.35", label="terrain height")
+    ax[0].plot(
+        d, (rim["altitude_m"] - rim["range_m"]) / 1000.0, ":", color="C3", label="range-derived height"
+    )
+    ax[0].axhline(rim["altitude_m"] / 1000.0, color="C0", label="lander altitude")
+    ax[0].set_xlabel("along-track distance from 49.5°N [km]")
+    ax[0].set_ylabel("height above 1737.4 km [km]")
+    ax[0].set_title(f"Atlas rim: laser range jumps {rim['rim_jump_m'] / 1000:.1f} km")
+    ax[0].legend(loc="center left", fontsize=8)
+
+    ax[1].plot(fall["t_s"], fall["altitude_m"] / 1000.0, color="C0", label="true altitude above floor")
+    for t, name in fall["events"]:
+        ax[1].axvline(t, color="C3" if "touchdown" in name else "C1", ls="--", lw=1, label=name)
+    ax[1].set_xlabel("time [s]")
+    ax[1].set_ylabel("altitude above the Atlas floor [km]")
+    td = fall["touchdown"]
+    ax[1].set_title(f"M1's last minutes: {td['outcome']} at {td['vertical_speed_mps']:.0f} m/s")
+    ax[1].legend(fontsize=8)
+
+    out_c = np.array([o != "in_flight" for o in batch["outcome"]])
+    ax[2].scatter(
+        batch["descent_rate_mps"][~out_c], batch["impact_speed_mps"][~out_c], s=8, label="stopped in time"
+    )
+    ax[2].scatter(
+        batch["descent_rate_mps"][out_c],
+        batch["impact_speed_mps"][out_c],
+        s=8,
+        color="C3",
+        label="hit the ground",
+    )
+    ax[2].axvline(batch["critical_rate_closed_form_mps"], color="0.3", ls="--", label="closed form √(2 a h)")
+    ax[2].axvline(66.0, color="C1", lw=1, label="M2: 66 m/s (planned 44)")
+    ax[2].set_xlabel("descent rate at 900 m [m/s]")
+    ax[2].set_ylabel("impact speed [m/s]")
+    ax[2].set_title("M2: braking from the first valid range, full thrust")
+    ax[2].legend(fontsize=8)
+    fig.suptitle(f"touchdown truth model · terrain: {terrain_desc}", fontsize=9)
+    path = out / "demo.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def run_demo(out: Path, data_dir: str | None = None, echo=print) -> dict[str, Any]:
+    """Run the three demo flights, write ``demo.json`` and ``demo.png`` under ``out``; return the summary."""
+    out.mkdir(parents=True, exist_ok=True)
+    # The grid alone (no sub-pixel craters): these flights end in kilometre-scale terrain, and the
+    # crater detail costs ~20 ms per terrain query today (see docs/terrain.md).
+    atlas = load_terrain(
+        "ldem_4", data_dir=data_dir, site=tuple(map(math.radians, M1_TARGET_DEG)), detail=False
+    )
+    frigoris = load_terrain(
+        "ldem_4",
+        data_dir=data_dir,
+        site=tuple(map(math.radians, M2_TARGET_DEG)),
+        synthetic=SyntheticSpec(named=False),
+        detail=False,
+    )
+    echo(f"terrain: {atlas.description}")
+    rim = atlas_rim(atlas)
+    echo(
+        f"1. Atlas rim at {rim['altitude_m'] / 1000:.0f} km: "
+        f"nadir laser range jumps {rim['rim_jump_m']:.0f} m"
+    )
+    fall = m1_last_minutes(atlas)
+    td = fall["touchdown"]
+    for t, name in fall["events"]:
+        echo(f"2. M1 t = {t:7.1f} s  {name}")
+    echo(f"   impact {td['vertical_speed_mps']:.1f} m/s after {td['time_s']:.1f} s: {td['outcome']}")
+    batch = m2_braking_batch(frigoris)
+    echo(
+        f"3. M2 braking batch ({len(batch['outcome'])} runs): stopped in time below "
+        f"{batch['critical_rate_closed_form_mps']:.1f} m/s (closed form); "
+        f"{100 * batch['stopped_fraction']:.0f} % of runs stopped"
+    )
+    png = plot(out, rim, fall, batch, atlas.description)
+    summary = {
+        "terrain": atlas.description,
+        "atlas_rim_jump_m": rim["rim_jump_m"],
+        "m1_events": [{"t_s": t, "name": n} for t, n in fall["events"]],
+        "m1_touchdown": td,
+        "m2_critical_rate_mps": batch["critical_rate_closed_form_mps"],
+        "m2_stopped_fraction": batch["stopped_fraction"],
+        "figure": str(png),
+    }
+    _write_json_atomic(out / "demo.json", summary)
+    echo(f"wrote {out / 'demo.json'} and {png}")
+    return summary
