@@ -27,6 +27,7 @@ from touchdown.moon.constants import G_SURFACE
 from touchdown.moon.frames import enu_basis, llh_to_mcmf
 from touchdown.moon.gravity import PointMass
 from touchdown.moon.terrain.loader import SyntheticSpec, load_terrain
+from touchdown.moon.terrain.profile import great_circle_track, range_jump
 from touchdown.moon.terrain.raycast import raycast
 from touchdown.sim.initial import state_above_site
 from touchdown.sim.simulator import Simulator
@@ -34,7 +35,7 @@ from touchdown.vehicle.dynamics import Commands, M, R
 from touchdown.vehicle.presets import series1
 
 M1_TARGET_DEG = (47.5, 44.4)  # REFERENCE §3.2
-M1_TRACK_START_DEG = (49.5, 44.4)  # north of Atlas, outside the rim (REFERENCE §2.2 span 45.3–48.1°N)
+M1_TRACK_START_DEG = (49.2, 43.0)  # north-west of Atlas, outside the rim (REFERENCE §2.2 span)
 M2_TARGET_DEG = (60.5, -4.6)  # REFERENCE §3.3
 M2_FIRST_RANGE_M = 900.0  # REFERENCE §3.3: first valid LRF range below ≈ 900 m
 
@@ -48,23 +49,17 @@ def _write_json_atomic(path: Path, doc: dict[str, Any]) -> None:
 
 def atlas_rim(terrain, altitude_m: float = 8_000.0, samples: int = 600) -> dict[str, Any]:
     """Nadir laser ranges along the track from outside Atlas to the M1 target at constant altitude."""
-    lat0, lon0 = map(math.radians, M1_TRACK_START_DEG)
-    lat1, lon1 = map(math.radians, M1_TARGET_DEG)
-    f = np.linspace(0.0, 1.0, samples)
-    lat, lon = lat0 + f * (lat1 - lat0), lon0 + f * (lon1 - lon0)
+    lat, lon, dist = great_circle_track(M1_TRACK_START_DEG, M1_TARGET_DEG, samples)
     _, _, up = enu_basis(lat, lon)
     rng = raycast(terrain, llh_to_mcmf(lat, lon, altitude_m), -up, max_range_m=30_000.0)
-    dist = f * (lat0 - lat1) * 1_737_400.0
-    i = int(np.nanargmin(rng))
-    window = (dist > dist[i]) & (dist <= dist[i] + 15_000.0)
-    jump = float(np.nanmax(rng[window]) - rng[i]) if window.any() else 0.0
+    jump = range_jump(dist, rng)
     return {
         "distance_m": dist,
         "height_m": terrain.height(lat, lon),
         "range_m": rng,
         "altitude_m": altitude_m,
-        "rim_jump_m": jump,
-        "rim_at_m": float(dist[i]),
+        "rim_jump_m": jump["jump_m"],
+        "rim_at_m": jump["at_m"],
     }
 
 
@@ -144,7 +139,7 @@ def plot(
         d, (rim["altitude_m"] - rim["range_m"]) / 1000.0, ":", color="C3", label="range-derived height"
     )
     ax[0].axhline(rim["altitude_m"] / 1000.0, color="C0", label="lander altitude")
-    ax[0].set_xlabel("along-track distance from 49.5°N [km]")
+    ax[0].set_xlabel("along-track distance from 49.2°N 43.0°E [km]")
     ax[0].set_ylabel("height above 1737.4 km [km]")
     ax[0].set_title(f"Atlas rim: laser range jumps {rim['rim_jump_m'] / 1000:.1f} km")
     ax[0].legend(loc="center left", fontsize=8)

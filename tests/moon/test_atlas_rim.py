@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from touchdown.commands.terrain import _track, range_jump
 from touchdown.moon.frames import enu_basis, llh_to_mcmf
 from touchdown.moon.terrain.catalogue import ATLAS
+from touchdown.moon.terrain.profile import great_circle_track, range_jump
 from touchdown.moon.terrain.raycast import raycast
 from touchdown.moon.terrain.synthetic import CraterField, SyntheticTerrain
 
@@ -27,7 +27,7 @@ TARGET = (47.5, 44.4)  # REFERENCE §3.2
 
 
 def _jump(terrain, altitude_m: float) -> dict[str, float]:
-    lat, lon, dist = _track(START, TARGET, 600)
+    lat, lon, dist = great_circle_track(START, TARGET, 600)
     origin = llh_to_mcmf(lat, lon, altitude_m)
     r = raycast(terrain, origin, -enu_basis(lat, lon)[2], max_range_m=30_000.0)
     assert np.all(np.isfinite(r))
@@ -38,7 +38,7 @@ def test_lola_rim_jump_at_least_2km(lola_label: Path) -> None:
     from touchdown.moon.terrain.dem import read_dem
 
     dem = read_dem(lola_label)
-    plains = float(np.median(dem.height(*(a[:50] for a in _track(START, TARGET, 600)[:2]))))
+    plains = float(np.median(dem.height(*(a[:50] for a in great_circle_track(START, TARGET, 600)[:2]))))
     assert -2300.0 < plains < -1500.0
     altitude = plains + 8000.0  # 8 km above the local plains (M1 crossed below ~10 km)
     jump = _jump(dem, altitude)
