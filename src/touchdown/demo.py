@@ -134,15 +134,17 @@ def plot(
 
     fig, ax = plt.subplots(1, 3, figsize=(16, 4.8), constrained_layout=True)
     d = rim["distance_m"] / 1000.0
-    ax[0].plot(d, rim["height_m"] / 1000.0, color="0.35", label="terrain height")
-    ax[0].plot(
-        d, (rim["altitude_m"] - rim["range_m"]) / 1000.0, ":", color="C3", label="range-derived height"
-    )
-    ax[0].axhline(rim["altitude_m"] / 1000.0, color="C0", label="lander altitude")
+    ax[0].plot(d, rim["height_m"] / 1000.0, color="0.35", label="terrain height (left)")
     ax[0].set_xlabel("along-track distance from 49.2°N 43.0°E [km]")
-    ax[0].set_ylabel("height above 1737.4 km [km]")
-    ax[0].set_title(f"Atlas rim: laser range jumps {rim['rim_jump_m'] / 1000:.1f} km")
-    ax[0].legend(loc="center left", fontsize=8)
+    ax[0].set_ylabel("terrain height above 1737.4 km [km]")
+    km_up, jump_km = rim["altitude_m"] / 1000, rim["rim_jump_m"] / 1000
+    ax[0].set_title(f"Atlas rim, {km_up:.0f} km up: laser range jumps {jump_km:.1f} km")
+    ax_r = ax[0].twinx()
+    ax_r.plot(d, rim["range_m"] / 1000.0, ":", lw=2.5, color="C3", label="nadir laser range (right)")
+    ax_r.set_ylabel("laser range [km]", color="C3")
+    ax_r.invert_yaxis()
+    lines = ax[0].get_lines() + ax_r.get_lines()
+    ax[0].legend(lines, [ln.get_label() for ln in lines], loc="lower left", fontsize=8)
 
     ax[1].plot(fall["t_s"], fall["altitude_m"] / 1000.0, color="C0", label="true altitude above floor")
     for t, name in fall["events"]:
