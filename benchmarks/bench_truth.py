@@ -20,7 +20,7 @@ from touchdown.moon.terrain.loader import SyntheticSpec, load_terrain
 from touchdown.moon.terrain.raycast import raycast
 from touchdown.sim.initial import state_above_site
 from touchdown.sim.simulator import Simulator
-from touchdown.vehicle.dynamics import Commands
+from touchdown.vehicle.commands import Commands
 from touchdown.vehicle.presets import series1
 
 

@@ -31,7 +31,8 @@ from touchdown.moon.terrain.profile import great_circle_track, range_jump
 from touchdown.moon.terrain.raycast import raycast
 from touchdown.sim.initial import state_above_site
 from touchdown.sim.simulator import Simulator
-from touchdown.vehicle.dynamics import Commands, M, R
+from touchdown.vehicle.commands import Commands
+from touchdown.vehicle.dynamics import M, R
 from touchdown.vehicle.presets import series1
 
 M1_TARGET_DEG = (47.5, 44.4)  # REFERENCE §3.2

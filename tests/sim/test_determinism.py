@@ -8,7 +8,7 @@ from touchdown.moon.gravity import PointMass
 from touchdown.moon.terrain.base import FlatTerrain
 from touchdown.sim.initial import state_above_site
 from touchdown.sim.simulator import Simulator
-from touchdown.vehicle.dynamics import Commands
+from touchdown.vehicle.commands import Commands
 from touchdown.vehicle.presets import series1
 
 LAT, LON = np.radians(60.5), np.radians(-4.6)

@@ -11,7 +11,8 @@ from touchdown.moon.gravity import PointMass, UniformGravity
 from touchdown.moon.terrain.base import FlatTerrain
 from touchdown.sim.initial import circular_orbit_state, make_state, state_above_site
 from touchdown.sim.simulator import Simulator
-from touchdown.vehicle.dynamics import Commands, M, R, V
+from touchdown.vehicle.commands import Commands
+from touchdown.vehicle.dynamics import M, R, V
 from touchdown.vehicle.model import Engine, LandingGear, MassProperties, Vehicle
 from touchdown.vehicle.presets import series1
 

@@ -11,7 +11,8 @@ from touchdown.moon.terrain.base import FlatTerrain
 from touchdown.sim.initial import state_above_site
 from touchdown.sim.simulator import Simulator
 from touchdown.sim.touchdown import judge_touchdown
-from touchdown.vehicle.dynamics import Commands, W
+from touchdown.vehicle.commands import Commands
+from touchdown.vehicle.dynamics import W
 from touchdown.vehicle.presets import apollo_lm, series1
 
 

@@ -12,7 +12,8 @@ from touchdown.moon.gravity import UniformGravity
 from touchdown.moon.terrain.base import FlatTerrain
 from touchdown.sim.initial import make_state
 from touchdown.sim.simulator import Simulator
-from touchdown.vehicle.dynamics import Commands, M, Q, RigidBodyDynamics, W
+from touchdown.vehicle.commands import Commands
+from touchdown.vehicle.dynamics import M, Q, RigidBodyDynamics, W
 from touchdown.vehicle.model import Engine, MassProperties, Vehicle
 from touchdown.vehicle.presets import apollo_lm, series1, vehicle_preset
 

@@ -22,7 +22,8 @@ from touchdown.moon.terrain.base import Terrain
 from touchdown.sim.events import locate_crossing
 from touchdown.sim.integrate import rk4_step
 from touchdown.sim.touchdown import IN_FLIGHT, OUTCOMES, TouchdownReport, judge_touchdown
-from touchdown.vehicle.dynamics import ETA0, Commands, M, Q, R, RigidBodyDynamics, V
+from touchdown.vehicle.commands import Commands
+from touchdown.vehicle.dynamics import ETA0, M, Q, R, RigidBodyDynamics, V
 from touchdown.vehicle.model import Vehicle
 
 Array = NDArray[np.float64]

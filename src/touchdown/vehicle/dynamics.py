@@ -22,13 +22,12 @@ locates that instant within the step and sets the ``propellant_ok`` flag this mo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numpy.typing import NDArray
 
 from touchdown.moon.constants import G0
 from touchdown.moon.frames import cross, mci_to_mcmf, mcmf_to_mci, quat_multiply, quat_rotate
+from touchdown.vehicle.commands import Commands
 from touchdown.vehicle.model import Vehicle
 
 Array = NDArray[np.float64]
@@ -44,29 +43,6 @@ ETA0 = 14
 def state_size(vehicle: Vehicle) -> int:
     """Number of columns of the truth state for ``vehicle``."""
     return ETA0 + len(vehicle.engines)
-
-
-@dataclass
-class Commands:
-    """Actuator commands for N trajectories, held constant between flight-software ticks.
-
-    ``throttle`` (N, E): commanded fraction of each engine's max thrust (clipped to the engine's
-    limits while on); ``engine_on`` (N, E) bool; ``torque_body_nm`` (N, 3): RCS torque demand
-    (saturated per axis at the RCS limits).
-    """
-
-    throttle: Array
-    engine_on: NDArray[np.bool_]
-    torque_body_nm: Array
-
-    @classmethod
-    def off(cls, n: int, n_engines: int) -> Commands:
-        """All engines off, no torque."""
-        return cls(np.zeros((n, n_engines)), np.zeros((n, n_engines), bool), np.zeros((n, 3)))
-
-    def take(self, idx: NDArray[np.intp]) -> Commands:
-        """The commands of a subset of trajectories."""
-        return Commands(self.throttle[idx], self.engine_on[idx], self.torque_body_nm[idx])
 
 
 class RigidBodyDynamics:
