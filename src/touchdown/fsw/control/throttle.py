@@ -1,0 +1,74 @@
+"""Throttle allocation: a thrust demand [N] onto a vehicle's engines within their limits.
+
+Fixed-thrust engines (on/off) are lit largest first while the demand still covers each one; the rest of the
+demand is shared by the throttleable engines at one common fraction, clipped to their range. An engine
+with an avoided band (the LM descent engine's 60–92.5 %, REFERENCE §3.4) is moved to the nearer edge of the
+band. Engines the sequencer has disabled (e.g. the Series 1 400 N engine shut off before touchdown,
+REFERENCE §3.1) stay off. Every engine's thrust is assumed along body +z (true for the presets).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from touchdown.vehicle.commands import Commands
+from touchdown.vehicle.model import Vehicle
+
+Array = NDArray[np.float64]
+
+
+class ThrottleAllocator:
+    """Maps thrust demand (N,) [N] to engine commands for one vehicle."""
+
+    def __init__(self, vehicle: Vehicle) -> None:
+        self.vehicle = vehicle
+        self.f_max = vehicle.max_thrust_n
+        self.tmin, self.tmax = vehicle.throttle_limits
+        self.fixed = ~np.array([e.throttleable for e in vehicle.engines])
+        # fixed engines, largest first; the order is fixed so the result is batch independent
+        self.fixed_order = [int(i) for i in np.argsort(-self.f_max, kind="stable") if self.fixed[i]]
+        self.bands = [e.throttle_band_avoided for e in vehicle.engines]
+
+    def capacity(self, enabled: NDArray[np.bool_]) -> Array:
+        """Largest thrust [N] the enabled engines (N, E) can give."""
+        f = enabled * (self.f_max * self.tmax)
+        return np.sum(f, axis=-1)
+
+    def allocate(self, thrust_n: Array, enabled: NDArray[np.bool_] | None = None) -> Commands:
+        """Engine commands for thrust demands (N,) [N]; ``enabled`` (N, E) masks engines off."""
+        thrust_n = np.asarray(thrust_n, dtype=float)
+        n, e = thrust_n.shape[0], len(self.vehicle.engines)
+        enabled = np.ones((n, e), dtype=bool) if enabled is None else np.asarray(enabled, dtype=bool)
+        on = np.zeros((n, e), dtype=bool)
+        throttle = np.zeros((n, e))
+        remaining = np.maximum(thrust_n, 0.0)
+        for i in self.fixed_order:
+            lit = enabled[:, i] & (remaining >= self.f_max[i])
+            on[:, i] = lit
+            throttle[:, i] = np.where(lit, 1.0, 0.0)
+            remaining = remaining - np.where(lit, self.f_max[i], 0.0)
+        share = enabled & ~self.fixed
+        capacity = np.zeros(n)
+        for i in range(e):
+            if not self.fixed[i]:
+                capacity = capacity + share[:, i] * self.f_max[i]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.where(capacity > 0.0, remaining / capacity, 0.0)
+        for i in range(e):
+            if self.fixed[i]:
+                continue
+            u = np.clip(frac, self.tmin[i], self.tmax[i])
+            band = self.bands[i]
+            if band is not None:
+                lo, hi = band
+                inside = (u > lo) & (u < hi)
+                u = np.where(inside, np.where(u >= 0.5 * (lo + hi), hi, lo), u)
+            on[:, i] = share[:, i] & (remaining > 0.0)
+            throttle[:, i] = np.where(on[:, i], u, 0.0)
+        return Commands(throttle, on, np.zeros((n, 3)))
+
+    def thrust_of(self, cmd: Commands) -> Array:
+        """Total thrust [N] the commands ask for (steady state, no lag)."""
+        u = np.clip(cmd.throttle, self.tmin, self.tmax) * cmd.engine_on
+        return np.sum(u * self.f_max, axis=-1)
