@@ -100,6 +100,9 @@ class Simulator:
         )
         self.contact_points = vehicle.gear.contact_points_body_m
         self.reach_m = float(np.max(np.linalg.norm(self.contact_points, axis=1)))
+        # terrain rise over the vehicle's reach assumed in the near-ground pre-check (capped: a DEM's
+        # max_slope bound can be loose, e.g. LDEM_4's polar rows)
+        self.slope_allowance = min(float(getattr(terrain, "max_slope", 2.0)), 2.0)
         self.dry_mass = vehicle.mass.dry_mass_kg
 
     # ---------------------------------------------------------------------------------------------
@@ -258,9 +261,11 @@ class Simulator:
                 )
 
             theta_c = np.full(seg.size, np.inf)
-            # only trajectories that could reach the ground within this step need the full contact check
+            # only trajectories that could reach the ground within this step need the full contact check:
+            # a contact point is at most `reach` from the CoM, over ground rising at most `slope` per metre
             speed = norm(x1[:, V])
-            near = self.com_clearance(ts + hs, x1) < self.reach_m + 2.0 * speed * hs + 1.0
+            margin = self.reach_m * (1.0 + self.slope_allowance) + 2.0 * speed * hs + 1.0
+            near = self.com_clearance(ts + hs, x1) < margin
             if near.any():
                 j = np.flatnonzero(near)
                 c1, _ = self.clearance(ts[j] + hs[j], x1[j])
