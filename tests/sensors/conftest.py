@@ -25,11 +25,21 @@ def state(
     n: int | None = None,
 ) -> np.ndarray:
     """Truth states (N, 14 + E) of a Series 1 lander at the given heights (body +z up, tilted about east)."""
-    h = np.atleast_1d(np.asarray(height_m, float))
-    lon_a = np.broadcast_to(np.asarray(lon, float), h.shape) if np.ndim(lon) else np.full(h.shape, lon)
-    if n is not None and h.size == 1:
-        h, lon_a = np.full(n, h[0]), np.full(n, lon_a[0])
     q = quat_from_axis_angle((1.0, 0.0, 0.0), tilt_rad)
+    h = np.atleast_1d(np.asarray(height_m, float))
+    if n is not None and h.size == 1 and np.ndim(lon) == 0:
+        return state_above_site(
+            series1(),
+            lat,
+            float(lon),
+            float(h[0]),
+            v_enu_mps=v_enu,
+            q_body_to_enu=q,
+            propellant_kg=300.0,
+            t0_s=t_s,
+            n=n,
+        )
+    lon_a = np.broadcast_to(np.asarray(lon, float), h.shape)
     rows = [
         state_above_site(
             series1(),
