@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from touchdown.moon.frames import norm, quat_multiply, quat_normalize, quat_rotate
 from touchdown.noise import Keys, normal, stream_id
 from touchdown.sensors.base import StarTrackerMeasurement
+from touchdown.sensors.faults import small_rotation
 from touchdown.vehicle.dynamics import Q, W
 
 Array = NDArray[np.float64]
@@ -39,14 +40,6 @@ class StarTrackerParams:
     q_sensor_to_body: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)  # mounting (boresight = +z)
     misalignment_arcsec: tuple[float, float, float] = (0.0, 0.0, 0.0)  # fixed error, sensor axes [arcsec]
     max_rate_dps: float = 3.0  # no solution above this body rate [deg/s]
-
-
-def small_rotation(theta: Array) -> Array:
-    """Unit quaternion (…, 4) of the rotation vector ``theta`` (…, 3) [rad] (exact, not first order)."""
-    ang = norm(theta)
-    half = 0.5 * ang
-    k = np.where(ang > 0.0, np.sin(half) / np.where(ang > 0.0, ang, 1.0), 0.5)
-    return np.concatenate((np.cos(half)[..., None], k[..., None] * theta), axis=-1)
 
 
 class StarTracker:
