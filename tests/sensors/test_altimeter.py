@@ -12,11 +12,9 @@ from touchdown.moon.terrain.base import FlatTerrain
 from touchdown.noise import run_keys
 from touchdown.sensors.altimeter import AltimeterParams, LaserAltimeter
 
-IDEAL = {"noise_sigma_m": 0.0, "noise_fraction": 0.0, "quantization_m": 0.0}
-
 
 def lrf(**kw) -> LaserAltimeter:
-    return LaserAltimeter("lrf", AltimeterParams(**{**IDEAL, **kw}))
+    return LaserAltimeter("lrf", AltimeterParams.ideal(**kw))
 
 
 def read(sensor, x, terrain, t=0.0, state=None, **kw):

@@ -60,6 +60,12 @@ class AltimeterParams:
     max_speed_mps: float = math.inf  # no valid data above this speed relative to the surface [m/s]
     raycast_tol_m: float = 0.01  # ray-cast bracket tolerance [m]
 
+    @classmethod
+    def ideal(cls, **overrides) -> AltimeterParams:
+        """No noise, bias, scale error or quantisation; geometry and validity limits as given."""
+        base = {"noise_sigma_m": 0.0, "noise_fraction": 0.0, "quantization_m": 0.0}
+        return cls(**{**base, **overrides})
+
     def __post_init__(self) -> None:
         if len(self.beam_dirs_body) < 1:
             raise ValueError("an altimeter needs at least one beam")

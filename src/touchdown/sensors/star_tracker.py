@@ -41,6 +41,12 @@ class StarTrackerParams:
     misalignment_arcsec: tuple[float, float, float] = (0.0, 0.0, 0.0)  # fixed error, sensor axes [arcsec]
     max_rate_dps: float = 3.0  # no solution above this body rate [deg/s]
 
+    @classmethod
+    def ideal(cls, **overrides) -> StarTrackerParams:
+        """No noise or misalignment; always valid unless ``max_rate_dps`` is given."""
+        base = {"sigma_cross_arcsec": 0.0, "sigma_roll_arcsec": 0.0, "max_rate_dps": math.inf}
+        return cls(**{**base, **overrides})
+
 
 class StarTracker:
     """Attitude sensor reading the true ``q_body_to_mci`` with arcsecond noise."""
