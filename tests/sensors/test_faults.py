@@ -201,6 +201,7 @@ def test_unknown_kind_and_bad_targets_are_one_line_input_errors() -> None:
     for bad in (
         lambda: Fault("bias", "lrf"),  # needs a value
         lambda: Fault("thrust_loss", "main", value=1.5),
+        lambda: Fault("noise_scale", "lrf", value=(2.0, 3.0)),
         lambda: Fault("late_acquisition", "lrf", below_m=900.0, reference="radar"),
         lambda: validate_targets([Fault("off", "lidar")], {"lrf": ["range"]}, ["main"]),
         lambda: validate_targets([Fault("off", "imu.magnetometer")], {"imu": ["accel", "gyro"]}, ["main"]),

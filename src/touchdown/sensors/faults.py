@@ -108,6 +108,8 @@ class Fault:
         }.get(self.kind)
         if need is not None and getattr(self, need) is None:
             raise InputError(f"kind '{self.kind}' needs '{need}'", where=where)
+        if self.kind in ("noise_scale", "thrust_loss") and not isinstance(self.value, (int, float)):
+            raise InputError(f"kind '{self.kind}' needs a number as 'value', got {self.value!r}", where=where)
         if self.kind == "dropout" and not math.isfinite(self.duration_s):
             raise InputError("a dropout needs a finite duration_s (use 'off' for ever)", where=where)
         if self.kind == "noise_scale" and not float(self.value) >= 0.0:  # type: ignore[arg-type]
