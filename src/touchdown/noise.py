@@ -9,8 +9,9 @@ A random number is a pure function of ``(key, stream, tick, component)``:
 ``tick``       the sample counter of that stream (scalar, or one per trajectory);
 ``component``  the position within the requested ``shape`` (row-major flat index).
 
-The hash is splitmix64's finaliser chained over the four counters (the idea of
-``moon.terrain.synthetic._mix``), all in wrapping uint64 arithmetic. Uniforms take the top 53 bits and are
+The hash is splitmix64's finaliser (``splitmix64``, shared with the crater field of
+``moon.terrain.synthetic``) chained over the four counters, in wrapping uint64 arithmetic. Uniforms take
+the top 53 bits and are
 centred in their bin, so they lie in the open interval (0, 1); normals come from the inverse normal CDF
 (``scipy.special.ndtri``, a scalar C loop, so no SIMD path can change a last bit with the array's length).
 Trajectory k's numbers are the same whether it is flown alone or in a batch of 10,000.
@@ -34,7 +35,7 @@ _C_COMP = np.uint64(0x165667B19E3779F9)
 _U53 = 2.0**-53
 
 
-def _mix(z: Keys) -> Keys:
+def splitmix64(z: Keys) -> Keys:
     """splitmix64 finaliser, elementwise on uint64 arrays (wrapping arithmetic)."""
     with np.errstate(over="ignore"):
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -70,9 +71,9 @@ def _bits(keys: Keys, stream: int, tick: int | ArrayLike, shape: tuple[int, ...]
     m = int(np.prod(shape, dtype=np.int64))
     comp = np.arange(m, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        z = _mix(k ^ np.uint64(int(stream) & _M64))
-        z = _mix(z + t * _C_TICK + _GOLDEN)
-        z = _mix(z[:, None] + comp[None, :] * _C_COMP + _GOLDEN)
+        z = splitmix64(k ^ np.uint64(int(stream) & _M64))
+        z = splitmix64(z + t * _C_TICK + _GOLDEN)
+        z = splitmix64(z[:, None] + comp[None, :] * _C_COMP + _GOLDEN)
     return z.reshape((n, *shape))
 
 

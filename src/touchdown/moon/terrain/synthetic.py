@@ -58,6 +58,7 @@ from touchdown.moon.terrain.craters import (
     simple_max_slope,
     simple_profile,
 )
+from touchdown.noise import splitmix64
 
 Array = NDArray[np.float64]
 
@@ -75,18 +76,10 @@ def _mix_int(z: int) -> int:
     return z ^ (z >> 31)
 
 
-def _mix(z: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    """splitmix64 finaliser, elementwise on uint64 arrays (wrapping arithmetic)."""
-    with np.errstate(over="ignore"):
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
-
-
 def _uniform(key: NDArray[np.uint64], stream: int) -> Array:
     """A uniform in [0, 1) per key, independent across ``stream`` numbers."""
     with np.errstate(over="ignore"):
-        z = _mix(key + np.uint64((stream * _GOLDEN) & _M64))
+        z = splitmix64(key + np.uint64((stream * _GOLDEN) & _M64))
     return (z >> np.uint64(11)).astype(np.float64) * _U53
 
 
@@ -309,8 +302,8 @@ class CraterField:
     ) -> tuple[Array, Array, Array, Array, Array, NDArray[np.bool_]]:
         """Centre (x, y) [m, plane], diameter, depth, rim and presence of the crater in cells (i, j)."""
         with np.errstate(over="ignore"):
-            key = _mix(np.uint64(cls.keys[layer]) + i.astype(np.uint64) * np.uint64(_GOLDEN))
-            key = _mix(key + j.astype(np.uint64) * np.uint64(_C_J))
+            key = splitmix64(np.uint64(cls.keys[layer]) + i.astype(np.uint64) * np.uint64(_GOLDEN))
+            key = splitmix64(key + j.astype(np.uint64) * np.uint64(_C_J))
         present = _uniform(key, 1) < cls.p
         target = cls.n_lo - _uniform(key, 2) * cls.delta_n
         diam = np.exp(np.interp(np.log(target), cls.log_n, cls.log_d))
