@@ -105,33 +105,30 @@ class LocalPlane:
         self.e = (-so, co, 0.0)
         self.n = (-sl * co, -sl * so, cl)
 
-    def angle(self, lat: Array, lon: Array) -> Array:
-        """Angle θ [rad] from the centre."""
+    def _geometry(self, lat: Array, lon: Array) -> tuple[tuple[Array, Array, Array], Array, Array, Array]:
+        """Unit vector of (lat, lon), and cos θ, sin θ, θ of its angle from the centre."""
         px, py, pz = _unit_vectors(lat, lon)
         c = self.c
         cos_t = c[0] * px + c[1] * py + c[2] * pz
         cx, cy, cz = c[1] * pz - c[2] * py, c[2] * px - c[0] * pz, c[0] * py - c[1] * px
-        return np.arctan2(np.sqrt(cx * cx + cy * cy + cz * cz), cos_t)
+        sin_t = np.sqrt(cx * cx + cy * cy + cz * cz)
+        return (px, py, pz), cos_t, sin_t, np.arctan2(sin_t, cos_t)
+
+    def angle(self, lat: Array, lon: Array) -> Array:
+        """Angle θ [rad] from the centre."""
+        return self._geometry(lat, lon)[3]
 
     def forward(self, lat: Array, lon: Array) -> tuple[Array, Array, Array]:
         """Plane (x, y) [m] and θ [rad] of (lat, lon) [rad]."""
-        px, py, pz = _unit_vectors(lat, lon)
-        c, e, n = self.c, self.e, self.n
-        cos_t = c[0] * px + c[1] * py + c[2] * pz
-        cx, cy, cz = c[1] * pz - c[2] * py, c[2] * px - c[0] * pz, c[0] * py - c[1] * px
-        sin_t = np.sqrt(cx * cx + cy * cy + cz * cz)
-        theta = np.arctan2(sin_t, cos_t)
+        (px, py, pz), _, sin_t, theta = self._geometry(lat, lon)
+        e, n = self.e, self.n
         k = self.radius_m * _theta_over_sin(theta, sin_t)
         return k * (e[0] * px + e[1] * py + e[2] * pz), k * (n[0] * px + n[1] * py + n[2] * pz), theta
 
     def jacobian(self, lat: Array, lon: Array) -> tuple[Array, Array, Array, Array]:
         """(∂x/∂east, ∂x/∂north, ∂y/∂east, ∂y/∂north) [m/m] per metre of surface arc at (lat, lon)."""
-        px, py, pz = _unit_vectors(lat, lon)
+        (px, py, pz), cos_t, sin_t, theta = self._geometry(lat, lon)
         c, e, n = self.c, self.e, self.n
-        cos_t = c[0] * px + c[1] * py + c[2] * pz
-        cx, cy, cz = c[1] * pz - c[2] * py, c[2] * px - c[0] * pz, c[0] * py - c[1] * px
-        sin_t = np.sqrt(cx * cx + cy * cy + cz * cz)
-        theta = np.arctan2(sin_t, cos_t)
         a = _theta_over_sin(theta, sin_t)
         small = theta < 1e-2
         s3 = np.where(small, 1.0, sin_t**3)
