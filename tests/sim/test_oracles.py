@@ -49,20 +49,24 @@ def vertical_closed_form(t, m0, thrust, isp, g, h0, v0):
     return h, v, m0 - thrust / ve * t
 
 
-def fly_vertical(dt: float, t_end: float = 60.0):
-    """The REFERENCE §4 case flown by the simulator at the north pole of a uniform-gravity Moon."""
-    veh = one_engine_vehicle()
-    x0 = make_state(veh, (R_MOON + 2000.0) * POLE, -50.0 * POLE, (1, 0, 0, 0), propellant_kg=500.0)
-    sim = Simulator(
+def polar_sim(veh: Vehicle, dt: float, record_period_s: float | None = None) -> Simulator:
+    """A simulator over a flat, uniform-gravity (REFERENCE §4) Moon, for flights along the polar axis."""
+    return Simulator(
         veh,
         UniformGravity(-G_TEST * POLE),
         FlatTerrain(0.0),
         target_lat=np.pi / 2,
         target_lon=0.0,
         dt_s=dt,
-        record_period_s=1.0,
+        record_period_s=record_period_s,
     )
-    return sim.run(x0, full_thrust(1), t_max_s=t_end)
+
+
+def fly_vertical(dt: float, t_end: float = 60.0):
+    """The REFERENCE §4 case flown by the simulator at the north pole of a uniform-gravity Moon."""
+    veh = one_engine_vehicle()
+    x0 = make_state(veh, (R_MOON + 2000.0) * POLE, -50.0 * POLE, (1, 0, 0, 0), propellant_kg=500.0)
+    return polar_sim(veh, dt, record_period_s=1.0).run(x0, full_thrust(1), t_max_s=t_end)
 
 
 @pytest.mark.parametrize("dt", [0.01, 0.005])
@@ -104,9 +108,7 @@ def test_contact_located_within_the_step():
     veh = one_engine_vehicle()
     h0 = 5.0  # pads 4 m up: touchdown at √(2·1.62·4) = 3.6 m/s, inside the 4 m/s limit
     x0 = make_state(veh, (R_MOON + h0) * POLE, 0 * POLE, (1, 0, 0, 0), propellant_kg=10.0)
-    sim = Simulator(
-        veh, UniformGravity(-G_TEST * POLE), FlatTerrain(0.0), target_lat=np.pi / 2, target_lon=0.0, dt_s=0.1
-    )
+    sim = polar_sim(veh, 0.1)
     res = sim.run(x0, coast(1), t_max_s=10.0)
     # pads 1 m below and 1 m beside the CoM touch the sphere when (R + h − 1)² + 1² = R²
     h_contact = 1.0 + np.sqrt(R_MOON**2 - 1.0) - R_MOON
@@ -124,15 +126,7 @@ def test_propellant_runs_out_exactly_and_thrust_stops():
     veh = one_engine_vehicle(thrust, isp, dry, prop)
     ve = isp * G0
     x0 = make_state(veh, (R_MOON + 50_000.0) * POLE, 0 * POLE, (1, 0, 0, 0), propellant_kg=prop)
-    sim = Simulator(
-        veh,
-        UniformGravity(-G_TEST * POLE),
-        FlatTerrain(0.0),
-        target_lat=np.pi / 2,
-        target_lon=0.0,
-        dt_s=0.01,
-        record_period_s=0.01,
-    )
+    sim = polar_sim(veh, 0.01, record_period_s=0.01)
     t_run = 20.0
     res = sim.run(x0, full_thrust(1), t_max_s=t_run)
     t_ex = prop * ve / thrust
@@ -157,9 +151,7 @@ def test_propellant_bookkeeping_with_lag_and_many_engines():
     veh = series1()
     lag = veh.engines[0].lag_s
     x0 = make_state(veh, (R_MOON + 50_000.0) * POLE, 0 * POLE, (1, 0, 0, 0), propellant_kg=500.0)
-    sim = Simulator(
-        veh, UniformGravity(-G_TEST * POLE), FlatTerrain(0.0), target_lat=np.pi / 2, target_lon=0.0, dt_s=0.01
-    )
+    sim = polar_sim(veh, 0.01)
     t_run = 30.0
     res = sim.run(x0, full_thrust(len(veh.engines), throttle=0.7), t_max_s=t_run)
     levels = np.array([min(max(0.7, e.throttle_min), e.throttle_max) for e in veh.engines])
