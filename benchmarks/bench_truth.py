@@ -45,7 +45,7 @@ def bench_steps(n: int, gravity, steps: int = 200) -> float:
     x0 = state_above_site(veh, lat, lon, 20_000.0, v_enu_mps=(50.0, 0.0, -30.0), propellant_kg=300.0, n=n)
     cmd = Commands(np.full((n, 7), 0.6), np.ones((n, 7), bool), np.full((n, 3), 2.0))
     sim = Simulator(veh, gravity, FlatTerrain(-2430.0), target_lat=lat, target_lon=lon, dt_s=0.05)
-    dt = best_of(lambda: sim.run(x0, lambda t, k: cmd, t_max_s=steps * 0.05))
+    dt = best_of(lambda: sim.run(x0, lambda t, x: cmd, t_max_s=steps * 0.05))
     return n * steps / dt
 
 

@@ -74,8 +74,8 @@ def m1_last_minutes(terrain, propellant_kg: float = 8.0, dt_s: float = 0.05) -> 
     )
     hover = (x0[0, M] * G_SURFACE) / (6 * 200.0)  # open-loop hover throttle on the six 200 N thrusters
 
-    def commands(t: float, n: int) -> Commands:
-        c = Commands.off(n, len(veh.engines))
+    def commands(t: float, x: np.ndarray) -> Commands:
+        c = Commands.off(len(x), len(veh.engines))
         c.throttle[:, 1:] = hover
         c.engine_on[:, 1:] = True
         return c
@@ -111,7 +111,7 @@ def m2_braking_batch(terrain, n: int = 400, seed: int = 2025, dt_s: float = 0.05
     full = Commands(np.ones((n, len(veh.engines))), np.ones((n, len(veh.engines)), bool), np.zeros((n, 3)))
     sim = Simulator(veh, PointMass(), terrain, target_lat=lat, target_lon=lon, dt_s=dt_s)
     # 40 s is enough to either hit the ground or stop and climb away; engines are never cut (open loop)
-    res = sim.run(x0, lambda t, k: full, t_max_s=40.0)
+    res = sim.run(x0, lambda t, x: full, t_max_s=40.0)
     hit = res.touchdown.outcome > 0
     mass = veh.mass.dry_mass_kg + 80.0
     accel = veh.total_max_thrust_n / mass - G_SURFACE

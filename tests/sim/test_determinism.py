@@ -17,7 +17,8 @@ LAT, LON = np.radians(60.5), np.radians(-4.6)
 def scripted_commands(n_engines: int, phase: np.ndarray):
     """Open-loop commands varying with time and a per-trajectory phase: throttles, on/off, torques."""
 
-    def source(t: float, n: int) -> Commands:
+    def source(t: float, x: np.ndarray) -> Commands:
+        n = len(x)
         k = phase[:, None]
         throttle = 0.35 + 0.3 * np.sin(0.2 * t + 0.7 * k + np.arange(n_engines))
         on = np.broadcast_to(np.arange(n_engines) != (int(t) % n_engines), (n, n_engines)).copy()

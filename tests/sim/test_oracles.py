@@ -30,14 +30,15 @@ def one_engine_vehicle(thrust=4000.0, isp=300.0, dry=500.0, capacity=500.0, lag=
 
 
 def full_thrust(n_engines: int, throttle: float = 1.0):
-    def source(t: float, n: int) -> Commands:
+    def source(t: float, x: np.ndarray) -> Commands:
+        n = len(x)
         return Commands(np.full((n, n_engines), throttle), np.ones((n, n_engines), bool), np.zeros((n, 3)))
 
     return source
 
 
 def coast(n_engines: int):
-    return lambda t, n: Commands.off(n, n_engines)
+    return lambda t, x: Commands.off(len(x), n_engines)
 
 
 def vertical_closed_form(t, m0, thrust, isp, g, h0, v0):

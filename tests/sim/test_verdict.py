@@ -80,6 +80,6 @@ def test_upside_down_lander_touches_with_the_body_and_crashes():
     x0 = state_above_site(veh, 0.0, 0.0, 2.0, q_body_to_enu=q, propellant_kg=10.0)
     g = UniformGravity(-1.62 * x0[0, :3] / np.linalg.norm(x0[0, :3]))
     sim = Simulator(veh, g, FlatTerrain(), target_lat=0.0, target_lon=0.0, dt_s=0.01)
-    res = sim.run(x0, lambda t, n: Commands.off(n, len(veh.engines)), t_max_s=5.0)
+    res = sim.run(x0, lambda t, x: Commands.off(len(x), len(veh.engines)), t_max_s=5.0)
     assert res.touchdown.contact_point[0] >= veh.gear.n_footpads
     assert res.outcomes == ["crashed"]

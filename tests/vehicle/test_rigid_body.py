@@ -42,7 +42,7 @@ def test_torque_free_tumble_conserves_momentum_and_energy():
     )
     w0 = np.array([0.01, 0.5, 0.01])
     x0 = make_state(veh, HIGH, (0, 0, 0), (1, 0, 0, 0), propellant_kg=5.0, w_body=w0)
-    res = sim_for(veh).run(x0, lambda t, n: Commands.off(n, 1), t_max_s=60.0)
+    res = sim_for(veh).run(x0, lambda t, x: Commands.off(len(x), 1), t_max_s=60.0)
     inertia = np.array([100.0, 200.0, 300.0])
     w = res.history_x[:, 0, W]
     q = res.history_x[:, 0, Q]
@@ -58,8 +58,8 @@ def test_constant_rcs_torque_spins_up_and_burns_propellant_as_closed_form():
     tau = 12.0  # N·m about body z, within the 20 N·m limit
     x0 = make_state(veh, HIGH, (0, 0, 0), (1, 0, 0, 0), propellant_kg=100.0)
 
-    def source(t, n):
-        c = Commands.off(n, len(veh.engines))
+    def source(t, x):
+        c = Commands.off(len(x), len(veh.engines))
         c.torque_body_nm[:, 2] = tau
         return c
 

@@ -27,25 +27,39 @@ from touchdown.vehicle.dynamics import ETA0, M, Q, R, RigidBodyDynamics, V
 from touchdown.vehicle.model import Vehicle
 
 Array = NDArray[np.float64]
-CommandSource = Callable[[float, int], Commands]
-"""Called at each flight-software tick with (t [s], N); returns the commands held until the next tick."""
+CommandSource = Callable[[float, Array], Commands]
+"""Called at each flight-software tick with (t [s], x): x is the (N, n) truth state at t (rows of
+trajectories that already touched down are frozen). It returns the commands held until the next tick.
+Only the truth-side harness (sensor models, ``sim.flight``) may look at x; flight software gets
+measurements."""
 
 CONTACT_TOL_M = 1e-6  # clearance at which a located contact is accepted [m]
 PROPELLANT_TOL_KG = 1e-12  # mass residual at which a located exhaustion is accepted [kg]
 
 
+EventHook = Callable[[str, Array, NDArray[np.intp], Array], list[dict]]
+"""Called as hook(name, t (k,), runs (k,), x (k, n)) when the truth model logs an event; returns one dict of
+figures per event (stored in ``EventLog.figures``)."""
+
+
 @dataclass
 class EventLog:
-    """Events of all trajectories, in the order they happened within each trajectory."""
+    """Events of all trajectories, in the order they happened within each trajectory.
+
+    ``figures`` holds, per event, the dict an :data:`EventHook` (or the caller of ``add``) attached to it.
+    """
 
     t_s: list[float] = field(default_factory=list)
     run: list[int] = field(default_factory=list)
     name: list[str] = field(default_factory=list)
+    figures: list[dict] = field(default_factory=list)
 
-    def add(self, t: Array, runs: NDArray[np.intp], name: str) -> None:
-        self.t_s.extend(float(v) for v in np.atleast_1d(t))
-        self.run.extend(int(v) for v in np.atleast_1d(runs))
-        self.name.extend([name] * np.atleast_1d(runs).size)
+    def add(self, t: Array, runs: NDArray[np.intp], name: str, figures: list[dict] | None = None) -> None:
+        t, runs = np.atleast_1d(t), np.atleast_1d(runs)
+        self.t_s.extend(float(v) for v in t)
+        self.run.extend(int(v) for v in runs)
+        self.name.extend([name] * runs.size)
+        self.figures.extend(figures if figures is not None else [{} for _ in range(runs.size)])
 
     def for_run(self, k: int) -> list[tuple[float, str]]:
         """(t, name) of the events of trajectory k."""
@@ -87,8 +101,10 @@ class Simulator:
         dt_s: float = 0.01,
         command_period_s: float | None = None,
         record_period_s: float | None = None,
+        event_hook: EventHook | None = None,
     ) -> None:
         self.vehicle = vehicle
+        self.event_hook = event_hook
         self.terrain = terrain
         self.dynamics = RigidBodyDynamics(vehicle, gravity)
         self.target_lat = float(target_lat)
@@ -172,7 +188,7 @@ class Simulator:
         hist_t: list[float] = []
         hist_x: list[Array] = []
         n_steps = int(np.ceil((t_max_s - t0_s) / dt - 1e-9))
-        cmd = command_source(t0_s, n)
+        cmd = command_source(t0_s, x)
         k = 0
         while k < n_steps and active.any():
             t = t0_s + k * dt
@@ -180,7 +196,7 @@ class Simulator:
                 hist_t.append(t)
                 hist_x.append(x.copy())
             if k % self.cmd_every == 0 and k > 0:
-                cmd = command_source(t, n)
+                cmd = command_source(t, x)
             idx = np.flatnonzero(active)
             x_new, landed, t_contact, which = self._advance(t, x[idx], cmd.take(idx), prop_ok, idx, events)
             x[idx] = x_new
@@ -211,7 +227,8 @@ class Simulator:
             for name, arr in sub.__dict__.items():
                 getattr(report, name)[done] = arr
             for o in np.unique(sub.outcome):
-                events.add(t_end[done][sub.outcome == o], done[sub.outcome == o], f"touchdown:{OUTCOMES[o]}")
+                sel = sub.outcome == o
+                self._log(events, f"touchdown:{OUTCOMES[o]}", t_end[done][sel], done[sel], x[done][sel])
         return SimResult(
             t_end_s=t_end,
             x_end=x,
@@ -220,6 +237,10 @@ class Simulator:
             history_t_s=np.array(hist_t) if self.rec_every is not None else None,
             history_x=np.stack(hist_x) if self.rec_every is not None else None,
         )
+
+    def _log(self, events: EventLog, name: str, t: Array, runs: NDArray[np.intp], x: Array) -> None:
+        figures = None if self.event_hook is None else self.event_hook(name, t, runs, x)
+        events.add(t, runs, name, figures)
 
     def _advance(
         self,
@@ -302,7 +323,7 @@ class Simulator:
                 xe[:, M] = self.dry_mass
                 xe[:, ETA0:] = 0.0
                 prop_ok_all[idx[seg[j]]] = False
-                events.add(ts[j] + hj, idx[seg[j]], "propellant_exhausted")
+                self._log(events, "propellant_exhausted", ts[j] + hj, idx[seg[j]], xe)
                 # continue the rest of the step without thrust
                 seg, xs, ts, hs = seg[j], xe, ts[j] + hj, hs[j] - hj
                 first = False

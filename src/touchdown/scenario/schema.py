@@ -1,0 +1,296 @@
+"""The scenario file schema: every field, its unit (in its name), its default and its allowed values.
+
+A scenario is a TOML file with these tables (see docs/scenarios.md)::
+
+    [scenario]  name, description
+    [site]      target latitude/longitude, approach azimuth
+    [terrain]   the TRUE terrain: LOLA grid (+ synthetic detail), synthetic, or flat
+    [vehicle]   preset, propellant and overrides (limits, Isp)
+    [initial]   kind = "orbit" (conic elements relative to the site) or "site" (a state before the site)
+    [sensors]   imu, altimeter (optional), velocimeter (optional), star_tracker
+    [[faults]]  REFERENCE §6 fault list
+    [fsw]       rate, navigation (EKF and gating policy, onboard map), guidance per phase, sequencer, control
+    [sim]       integration step, duration, recording, gravity model
+    [expect]    published outcome and figures a replay must reproduce (checked by issue-4 tooling)
+
+Models forbid unknown keys, so a typo is an error naming the key and the allowed ones.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from touchdown.sensors.faults import ENGINE_FAULT_KINDS, FAULT_KINDS, LATE_ACQUISITION_REFERENCES
+
+PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+Vec3 = tuple[Finite, Finite, Finite]
+
+GUIDANCE_LAWS = ("apollo", "vertical", "gravity_turn")
+GATING_POLICIES = ("latch", "robust", "none")
+ONBOARD_MAPS = ("flat", "dem")
+TERRAIN_SOURCES = ("lola", "synthetic", "flat")
+GRAVITY_MODELS = ("point_mass", "j2")
+PHASES = ("coast", "braking", "approach", "terminal")
+APOLLO_TARGET_SETS = ("apollo11-braking", "apollo11-approach", "series1-braking")
+
+
+class Model(BaseModel):
+    """Base: unknown keys are errors; values are immutable once loaded."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScenarioMeta(Model):
+    name: str = Field(min_length=1)
+    description: str = ""
+
+
+class Site(Model):
+    """The landing target and the heading of the approach ground track."""
+
+    lat_deg: Annotated[float, Field(ge=-90.0, le=90.0)]
+    lon_deg: Annotated[float, Field(ge=-180.0, le=360.0)]
+    approach_azimuth_deg: Annotated[float, Field(ge=0.0, lt=360.0)] = 270.0  # clockwise from north
+
+
+class Terrain(Model):
+    """The TRUE terrain the sensors see and the lander touches."""
+
+    source: Literal["lola", "synthetic", "flat"] = "lola"  # lola falls back to synthetic when absent
+    dem: str = "LDEM_4"  # product name for source = "lola"
+    detail: bool = True  # add synthetic craters finer than the DEM's pixels
+    flat_height_m: Finite = 0.0  # height above the 1,737,400 m sphere for source = "flat"
+    crater_seed: Annotated[int, Field(ge=0)] = 0  # seed of the synthetic crater field
+
+
+class Limits(Model):
+    """Touchdown limits (REFERENCE §5); unset fields keep the preset's values."""
+
+    max_vertical_speed_mps: PositiveFloat | None = None
+    max_horizontal_speed_mps: PositiveFloat | None = None
+    max_tilt_deg: Annotated[float, Field(gt=0.0, lt=90.0)] | None = None
+    max_rate_deg_s: PositiveFloat | None = None
+    crash_speed_mps: PositiveFloat | None = None
+
+
+class VehicleCfg(Model):
+    preset: Literal["series1", "apollo-lm"]
+    propellant_kg: PositiveFloat | None = None  # at the start; None: the preset's full load
+    dry_mass_kg: PositiveFloat | None = None  # override of the preset's dry mass
+    isp_scale: PositiveFloat = 1.0  # multiplies every engine's Isp (Isp is an assumption for Series 1)
+    thrust_scale: PositiveFloat = 1.0  # multiplies every engine's thrust (Chandrayaan-2's surprise)
+    limits: Limits = Limits()
+
+
+class OrbitStart(Model):
+    """On a conic whose plane passes over the site along the approach azimuth (MCI, at t = 0)."""
+
+    kind: Literal["orbit"]
+    periapsis_altitude_m: PositiveFloat  # above the 1,737,400 m sphere
+    apoapsis_altitude_m: PositiveFloat
+    periapsis_range_m: NonNegFloat  # surface distance from the periapsis to the site (periapsis before it)
+    time_to_periapsis_s: NonNegFloat = 0.0  # the run starts this long before periapsis
+
+    @model_validator(mode="after")
+    def _order(self) -> OrbitStart:
+        if self.apoapsis_altitude_m < self.periapsis_altitude_m:
+            raise ValueError("apoapsis_altitude_m must be ≥ periapsis_altitude_m")
+        return self
+
+
+class SiteStart(Model):
+    """A state before the site on the approach ground track, velocity inertial and in the track plane."""
+
+    kind: Literal["site"]
+    altitude_m: PositiveFloat  # above the 1,737,400 m sphere
+    range_m: NonNegFloat  # surface distance to the site
+    speed_mps: NonNegFloat  # inertial speed
+    flight_path_angle_deg: Annotated[float, Field(ge=-90.0, le=90.0)] = 0.0  # above the local horizontal
+
+
+Initial = Annotated[OrbitStart | SiteStart, Field(discriminator="kind")]
+
+
+class ImuCfg(Model):
+    ideal: bool = False  # no error of any kind
+    accel_bias_sigma_mps2: NonNegFloat = 1e-3
+    accel_noise_mps_rtsec: NonNegFloat = 5e-4
+    gyro_bias_sigma_radps: NonNegFloat = 4.85e-6  # 1 °/h
+    gyro_noise_rad_rtsec: NonNegFloat = 2.0e-5
+
+
+class AltimeterCfg(Model):
+    """Laser range finder / radar altimeter; beams given as body-axis directions (normalised on load)."""
+
+    name: str = "lrf"
+    rate_hz: PositiveFloat = 10.0
+    beams_body: list[Vec3] = Field(default_factory=lambda: [(0.0, 0.0, -1.0)], min_length=1)
+    max_range_m: PositiveFloat = 10_000.0
+    acquisition_range_m: PositiveFloat = 10_000.0
+    noise_sigma_m: NonNegFloat = 1.0
+    noise_fraction: NonNegFloat = 5e-4
+    bias_sigma_m: NonNegFloat = 0.0
+    max_incidence_deg: Annotated[float, Field(gt=0.0, le=90.0)] = 60.0
+    max_speed_mps: PositiveFloat | None = None
+
+    @field_validator("beams_body")
+    @classmethod
+    def _nonzero(cls, beams: list[Vec3]) -> list[Vec3]:
+        for k, b in enumerate(beams):
+            if math.hypot(*b) == 0.0:
+                raise ValueError(f"beam {k} has zero length")
+        return beams
+
+
+class VelocimeterCfg(Model):
+    name: str = "velocimeter"
+    rate_hz: PositiveFloat = 5.0
+    max_range_m: PositiveFloat = 5_000.0
+    noise_sigma_mps: NonNegFloat = 0.05
+
+
+class StarTrackerCfg(Model):
+    name: str = "star_tracker"
+    rate_hz: PositiveFloat = 5.0
+    noise_sigma_arcsec: NonNegFloat = 10.0
+
+
+class Sensors(Model):
+    imu: ImuCfg = ImuCfg()
+    altimeter: AltimeterCfg | None = AltimeterCfg()
+    velocimeter: VelocimeterCfg | None = None
+    star_tracker: StarTrackerCfg = StarTrackerCfg()
+
+
+class FaultCfg(Model):
+    """One REFERENCE §6 fault (see touchdown.sensors.faults for each kind's fields)."""
+
+    kind: Literal[FAULT_KINDS]  # type: ignore[valid-type]
+    target: str = Field(min_length=1)
+    start_time_s: NonNegFloat | None = None
+    start_altitude_m: Finite | None = None
+    start_phase: Literal[PHASES] | None = None  # type: ignore[valid-type]
+    duration_s: PositiveFloat | Literal["inf"] = "inf"
+    value: Finite | list[Finite] | None = None
+    rate_per_s: Finite | list[Finite] | None = None
+    delay_s: PositiveFloat | None = None
+    below_m: PositiveFloat | None = None
+    reference: Literal[LATE_ACQUISITION_REFERENCES] = "altitude"  # type: ignore[valid-type]
+
+    @property
+    def is_engine_fault(self) -> bool:
+        return self.kind in ENGINE_FAULT_KINDS
+
+
+class Navigation(Model):
+    """EKF settings and the measurement-gating policy (docs/navigation.md)."""
+
+    gating: Literal["latch", "robust", "none"] = "robust"
+    gate_sigma: PositiveFloat = 5.0  # reject when |innovation| > gate_sigma · sqrt(S)
+    latch_count: Annotated[int, Field(ge=1)] = 3  # latch: consecutive rejections before abandoning
+    robust_window_s: PositiveFloat = 2.0  # robust: rejected readings self-consistent this long → re-admit
+    robust_consistency_m: PositiveFloat = 60.0  # robust: spread (1σ) of those readings' innovations
+    onboard_map: Literal["flat", "dem"] = "dem"  # the FSW's terrain knowledge
+    map_height_m: Finite | None = None  # flat map height above the sphere (None: the DEM height at the site)
+    initial_position_sigma_m: NonNegFloat = 200.0  # knowledge at the start (ground tracking), per axis
+    initial_velocity_sigma_mps: NonNegFloat = 0.2
+    terrain_sigma_m: NonNegFloat = 30.0  # prior 1σ of the map error under the vehicle
+    terrain_rw_m2_per_m: NonNegFloat = 0.5  # map-error variance growth per metre flown [m²/m]
+    accel_noise_mps2: PositiveFloat = 3e-3  # process noise (unmodelled IMU bias and errors)
+    altimeter_sigma_m: PositiveFloat = 5.0  # the filter's range noise 1σ (incl. map roughness)
+    altimeter_sigma_fraction: NonNegFloat = 2e-3
+    velocimeter_sigma_mps: PositiveFloat = 0.2
+
+
+class ApolloPhase(Model):
+    law: Literal["apollo"]
+    targets: Literal[APOLLO_TARGET_SETS]  # type: ignore[valid-type]
+    t_go_end_s: PositiveFloat | None = None  # override of the target set's phase end
+
+
+class VerticalPhase(Model):
+    law: Literal["vertical"]
+    vertical_rate_mps: Finite = -1.0  # up positive
+    schedule_altitude_m: list[Finite] = Field(default_factory=list)
+    schedule_vertical_rate_mps: list[Finite] = Field(default_factory=list)
+    tau_vertical_s: PositiveFloat = 2.0
+    tau_horizontal_s: PositiveFloat = 4.0
+
+
+class GravityTurnPhase(Model):
+    law: Literal["gravity_turn"]
+    target_altitude_m: Finite = 30.0
+
+
+PhaseLaw = Annotated[ApolloPhase | VerticalPhase | GravityTurnPhase, Field(discriminator="law")]
+
+
+class Guidance(Model):
+    braking: PhaseLaw
+    approach: PhaseLaw | None = None
+    terminal: PhaseLaw = VerticalPhase(law="vertical")
+
+
+class EngineCutoff(Model):
+    """Shut ``engines`` off (for good) once the estimated altitude is below ``altitude_m``."""
+
+    engines: list[str] = Field(min_length=1)
+    altitude_m: NonNegFloat
+
+
+class Sequencer(Model):
+    ignition_time_s: NonNegFloat = 0.0  # coast → braking
+    terminal_altitude_m: NonNegFloat = 0.0  # approach → terminal also below this estimated altitude
+    cutoffs: list[EngineCutoff] = Field(default_factory=list)
+
+
+class Control(Model):
+    bandwidth_rad_s: PositiveFloat = 1.0
+    damping: PositiveFloat = 0.8
+    max_rate_deg_s: PositiveFloat = 10.0
+    max_tilt_deg: Annotated[float, Field(gt=0.0, le=180.0)] = 180.0  # thrust-axis cone about local up
+
+
+class Fsw(Model):
+    rate_hz: PositiveFloat = 10.0
+    navigation: Navigation = Navigation()
+    guidance: Guidance
+    sequencer: Sequencer = Sequencer()
+    control: Control = Control()
+
+
+class Sim(Model):
+    dt_s: PositiveFloat = 0.05
+    t_max_s: PositiveFloat = 3_600.0
+    record_period_s: PositiveFloat = 1.0
+    gravity: Literal["point_mass", "j2"] = "point_mass"
+
+
+class Expect(BaseModel):
+    """Published outcome and figures (issue 4 checks them); free-form beyond ``outcome``."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    outcome: str | None = None
+
+
+class Scenario(Model):
+    scenario: ScenarioMeta
+    site: Site
+    terrain: Terrain = Terrain()
+    vehicle: VehicleCfg
+    initial: Initial
+    sensors: Sensors = Sensors()
+    faults: list[FaultCfg] = Field(default_factory=list)
+    fsw: Fsw
+    sim: Sim = Sim()
+    expect: Expect = Expect()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-able) of the validated scenario, defaults included."""
+        return self.model_dump(mode="json")
