@@ -150,8 +150,9 @@ class AltimeterCfg(Model):
 class VelocimeterCfg(Model):
     name: str = "velocimeter"
     rate_hz: PositiveFloat = 5.0
-    max_range_m: PositiveFloat = 5_000.0
-    noise_sigma_mps: NonNegFloat = 0.05
+    max_altitude_m: PositiveFloat = 4_000.0  # valid below this height above the terrain
+    max_speed_mps: PositiveFloat = 200.0  # valid below this surface-relative speed
+    noise_sigma_mps: NonNegFloat = 0.02
 
 
 class StarTrackerCfg(Model):
