@@ -12,6 +12,8 @@ import typer
 
 from touchdown import __version__
 from touchdown.commands import data as data_cmd
+from touchdown.commands import fly as fly_cmd
+from touchdown.commands import scenarios as scenarios_cmd
 from touchdown.commands import terrain as terrain_cmd
 from touchdown.errors import InputError
 
@@ -27,6 +29,8 @@ app = typer.Typer(
 )
 app.add_typer(data_cmd.app, name="data")
 app.add_typer(terrain_cmd.app, name="terrain")
+scenarios_cmd.register(app)
+fly_cmd.register(app)
 
 
 def _version(value: bool) -> None:

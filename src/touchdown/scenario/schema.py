@@ -25,10 +25,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from touchdown.sensors.faults import ENGINE_FAULT_KINDS, FAULT_KINDS, LATE_ACQUISITION_REFERENCES
 
-PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
-NonNegFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False, strict=True)]
+NonNegFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False, strict=True)]
+Finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
 Vec3 = tuple[Finite, Finite, Finite]
+Bool = Annotated[bool, Field(strict=True)]
 
 GUIDANCE_LAWS = ("apollo", "vertical", "gravity_turn")
 GATING_POLICIES = ("latch", "robust", "none")
@@ -53,9 +54,11 @@ class ScenarioMeta(Model):
 class Site(Model):
     """The landing target and the heading of the approach ground track."""
 
-    lat_deg: Annotated[float, Field(ge=-90.0, le=90.0)]
-    lon_deg: Annotated[float, Field(ge=-180.0, le=360.0)]
-    approach_azimuth_deg: Annotated[float, Field(ge=0.0, lt=360.0)] = 270.0  # clockwise from north
+    lat_deg: Annotated[float, Field(strict=True, ge=-90.0, le=90.0)]
+    lon_deg: Annotated[float, Field(strict=True, ge=-180.0, le=360.0)]
+    approach_azimuth_deg: Annotated[float, Field(strict=True, ge=0.0, lt=360.0)] = (
+        270.0  # clockwise from north
+    )
 
 
 class Terrain(Model):
@@ -63,7 +66,7 @@ class Terrain(Model):
 
     source: Literal["lola", "synthetic", "flat"] = "lola"  # lola falls back to synthetic when absent
     dem: str = "LDEM_4"  # product name for source = "lola"
-    detail: bool = True  # add synthetic craters finer than the DEM's pixels
+    detail: Bool = True  # add synthetic craters finer than the DEM's pixels
     flat_height_m: Finite = 0.0  # height above the 1,737,400 m sphere for source = "flat"
     crater_seed: Annotated[int, Field(ge=0)] = 0  # seed of the synthetic crater field
 
@@ -73,7 +76,7 @@ class Limits(Model):
 
     max_vertical_speed_mps: PositiveFloat | None = None
     max_horizontal_speed_mps: PositiveFloat | None = None
-    max_tilt_deg: Annotated[float, Field(gt=0.0, lt=90.0)] | None = None
+    max_tilt_deg: Annotated[float, Field(strict=True, gt=0.0, lt=90.0)] | None = None
     max_rate_deg_s: PositiveFloat | None = None
     crash_speed_mps: PositiveFloat | None = None
 
@@ -110,14 +113,16 @@ class SiteStart(Model):
     altitude_m: PositiveFloat  # above the 1,737,400 m sphere
     range_m: NonNegFloat  # surface distance to the site
     speed_mps: NonNegFloat  # inertial speed
-    flight_path_angle_deg: Annotated[float, Field(ge=-90.0, le=90.0)] = 0.0  # above the local horizontal
+    flight_path_angle_deg: Annotated[float, Field(strict=True, ge=-90.0, le=90.0)] = (
+        0.0  # above the local horizontal
+    )
 
 
 Initial = Annotated[OrbitStart | SiteStart, Field(discriminator="kind")]
 
 
 class ImuCfg(Model):
-    ideal: bool = False  # no error of any kind
+    ideal: Bool = False  # no error of any kind
     accel_bias_sigma_mps2: NonNegFloat = 1e-3
     accel_noise_mps_rtsec: NonNegFloat = 5e-4
     gyro_bias_sigma_radps: NonNegFloat = 4.85e-6  # 1 °/h
@@ -127,6 +132,7 @@ class ImuCfg(Model):
 class AltimeterCfg(Model):
     """Laser range finder / radar altimeter; beams given as body-axis directions (normalised on load)."""
 
+    enabled: Bool = True
     name: str = "lrf"
     rate_hz: PositiveFloat = 10.0
     beams_body: list[Vec3] = Field(default_factory=lambda: [(0.0, 0.0, -1.0)], min_length=1)
@@ -135,7 +141,7 @@ class AltimeterCfg(Model):
     noise_sigma_m: NonNegFloat = 1.0
     noise_fraction: NonNegFloat = 5e-4
     bias_sigma_m: NonNegFloat = 0.0
-    max_incidence_deg: Annotated[float, Field(gt=0.0, le=90.0)] = 60.0
+    max_incidence_deg: Annotated[float, Field(strict=True, gt=0.0, le=90.0)] = 60.0
     max_speed_mps: PositiveFloat | None = None
 
     @field_validator("beams_body")
@@ -176,7 +182,7 @@ class FaultCfg(Model):
     start_time_s: NonNegFloat | None = None
     start_altitude_m: Finite | None = None
     start_phase: Literal[PHASES] | None = None  # type: ignore[valid-type]
-    duration_s: PositiveFloat | Literal["inf"] = "inf"
+    duration_s: Annotated[float, Field(strict=True, gt=0.0)] | Literal["inf"] = math.inf  # inf: for ever
     value: Finite | list[Finite] | None = None
     rate_per_s: Finite | list[Finite] | None = None
     delay_s: PositiveFloat | None = None
@@ -222,6 +228,12 @@ class VerticalPhase(Model):
     tau_vertical_s: PositiveFloat = 2.0
     tau_horizontal_s: PositiveFloat = 4.0
 
+    @model_validator(mode="after")
+    def _schedule(self) -> VerticalPhase:
+        if len(self.schedule_altitude_m) != len(self.schedule_vertical_rate_mps):
+            raise ValueError("schedule_altitude_m and schedule_vertical_rate_mps need the same length")
+        return self
+
 
 class GravityTurnPhase(Model):
     law: Literal["gravity_turn"]
@@ -254,7 +266,9 @@ class Control(Model):
     bandwidth_rad_s: PositiveFloat = 1.0
     damping: PositiveFloat = 0.8
     max_rate_deg_s: PositiveFloat = 10.0
-    max_tilt_deg: Annotated[float, Field(gt=0.0, le=180.0)] = 180.0  # thrust-axis cone about local up
+    max_tilt_deg: Annotated[float, Field(strict=True, gt=0.0, le=180.0)] = (
+        180.0  # thrust-axis cone about local up
+    )
 
 
 class Fsw(Model):

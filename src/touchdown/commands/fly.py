@@ -1,0 +1,146 @@
+"""``touchdown fly``: fly one descent of a scenario and say how it ended."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import typer
+
+from touchdown.fsw.flight_software import PHASES
+from touchdown.scenario.loader import LoadedScenario, load_scenario
+from touchdown.sim.flight import Flight, FlightResult
+
+TOUCHDOWN_FIELDS = (
+    "time_s",
+    "vertical_speed_mps",
+    "horizontal_speed_mps",
+    "tilt_deg",
+    "lat_deg",
+    "lon_deg",
+    "miss_m",
+    "propellant_remaining_kg",
+)
+
+
+def _clean(v: Any) -> Any:
+    """JSON-safe value: NaN and infinities become null."""
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def flight_document(loaded: LoadedScenario, seed: int, result: FlightResult, run: int = 0) -> dict[str, Any]:
+    """The JSON document of one flight (``--json``): outcome, touchdown figures and events."""
+    row = result.sim.touchdown.row(run)
+    return {
+        "scenario": loaded.name,
+        "source": loaded.source,
+        "overrides": list(loaded.overrides),
+        "seed": seed,
+        "outcome": row["outcome"],
+        "touchdown": {k: _clean(row[k]) for k in TOUCHDOWN_FIELDS},
+        "events": [{k: _clean(v) for k, v in e.items()} for e in result.events[run]],
+        "terrain": result.terrain_description,
+        "onboard_map": result.map_description,
+    }
+
+
+def trajectory_columns(result: FlightResult, run: int = 0) -> dict[str, np.ndarray]:
+    """Truth and estimate side by side, one row per recorded time (run ``run``)."""
+    tm = result.telemetry
+    cols: dict[str, np.ndarray] = {k: v[:, run] for k, v in tm.items() if k not in ("phase_index",)}
+    cols["phase"] = np.asarray([PHASES[int(k)] for k in tm["phase_index"][:, run]])
+    cols["altimeter_accepted"] = tm["altimeter_accepted"][:, run] > 0.5
+    return cols
+
+
+def _write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_outputs(out: Path, loaded: LoadedScenario, doc: dict[str, Any], result: FlightResult) -> list[Path]:
+    """flight.json, trajectory.parquet, flight.png and the scenario text, each written atomically."""
+    from touchdown.report.flight import plot_flight, write_trajectory_parquet
+
+    out.mkdir(parents=True, exist_ok=True)
+    cols = trajectory_columns(result)
+    paths = [out / "flight.json", out / "trajectory.parquet", out / "flight.png", out / "scenario.toml"]
+    _write_text(paths[0], json.dumps(doc, indent=2) + "\n")
+    meta = {"scenario": loaded.name, "seed": str(doc["seed"]), "outcome": doc["outcome"]}
+    write_trajectory_parquet(cols, paths[1], metadata=meta)
+    title = f"{loaded.name} · seed {doc['seed']} · {doc['outcome']}"
+    plot_flight(cols, doc["events"], paths[2], title)
+    _write_text(paths[3], loaded.text)
+    return paths
+
+
+def _summary(doc: dict[str, Any]) -> str:
+    td = doc["touchdown"]
+    lines = [f"{doc['scenario']} (seed {doc['seed']}): {doc['outcome'].upper()}"]
+    if td["time_s"] is not None:
+        lines.append(
+            f"  touchdown at t = {td['time_s']:.1f} s: vertical {td['vertical_speed_mps']:.2f} m/s, "
+            f"horizontal {td['horizontal_speed_mps']:.2f} m/s, tilt {td['tilt_deg']:.1f}°, "
+            f"{td['miss_m']:.0f} m from target, {td['propellant_remaining_kg']:.1f} kg propellant left"
+        )
+    lines.append(f"  terrain: {doc['terrain']}; onboard map: {doc['onboard_map']}")
+    lines.append(
+        f"  {'t [s]':>8}  {'event':<34} {'true alt [m]':>12} {'nav alt [m]':>12} "
+        f"{'v_z [m/s]':>10} {'v_h [m/s]':>10}"
+    )
+    for e in doc["events"]:
+
+        def num(v: float | None, fmt: str) -> str:
+            return "—" if v is None else format(v, fmt)
+
+        lines.append(
+            f"  {e['t_s']:8.1f}  {e['name']:<34} {num(e['true_altitude_m'], '12.1f')} "
+            f"{num(e['nav_altitude_m'], '12.1f')} {num(e['vertical_speed_mps'], '10.2f')} "
+            f"{num(e['horizontal_speed_mps'], '10.2f')}"
+        )
+    return "\n".join(lines)
+
+
+def fly(
+    scenario: str = typer.Argument(
+        ..., help="Scenario file (.toml) or built-in name (see `touchdown scenarios`)."
+    ),
+    seed: int = typer.Option(0, "--seed", help="Root seed: fixes every random draw of the flight."),
+    set_: list[str] = typer.Option([], "--set", help="Override a field: dotted.path=value (repeatable)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write flight.json, trajectory.parquet, flight.png here."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON document on stdout instead of a summary."
+    ),
+) -> None:
+    """Fly one descent: sensors, faults and flight software in the loop over the scenario's terrain."""
+    loaded = load_scenario(scenario, set_)
+    result = Flight(loaded.scenario, seed=seed).run()
+    doc = flight_document(loaded, seed, result)
+    if out is not None:
+        paths = write_outputs(out, loaded, doc, result)
+    if as_json:
+        typer.echo(json.dumps(doc))
+    else:
+        typer.echo(_summary(doc))
+        if out is not None:
+            typer.echo("  wrote " + ", ".join(str(p) for p in paths))
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``fly`` to the CLI."""
+    app.command("fly")(fly)

@@ -1,0 +1,297 @@
+"""The lander's flight software: sequencer, navigation, guidance and control, one tick at a time.
+
+``FlightSoftware.step(t, measurements)`` is the only entry point in flight: it takes what the sensors
+delivered this tick (after faults) and returns the actuator commands. It never sees the truth state
+(ARCHITECTURE rule 1); its vehicle, gravity model and onboard map are its own beliefs.
+
+Phases (per trajectory, switched on the flight software's own estimates, each switch an event)::
+
+    coast     engines off, attitude already slewed to the braking law's thrust direction
+    braking   from ``ignition_time_s``; guidance: the scenario's braking law
+    approach  when the braking law reports complete (optional phase)
+    terminal  when the previous law is complete, or the estimated altitude ≤ ``terminal_altitude_m``;
+              runs until the truth model reports contact (touchdown is not sensed by the software: a
+              lander whose estimate is wrong keeps descending, as HAKUTO-R M1 did, REFERENCE §3.2)
+
+Control: the commanded thrust acceleration (site frame) sets the thrust direction (clamped to a cone of
+``max_tilt_deg`` about the local vertical) for the attitude loop; the thrust demand is the estimated mass
+times its component along the current thrust axis, allocated onto the engines. Engine cut-offs (Series 1
+shuts its 400 N engine just before touchdown, REFERENCE §3.1) disable engines for good below an estimated
+altitude. Propellant is gauged by integrating the commanded flow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from touchdown.fsw.control.attitude import AttitudeControlParams, attitude_torque
+from touchdown.fsw.control.throttle import ThrottleAllocator
+from touchdown.fsw.guidance.base import GuidanceLaw
+from touchdown.fsw.navigation.ekf import NavigationFilter, NavParams
+from touchdown.fsw.navigation.onboard_map import OnboardMap
+from touchdown.moon.frames import (
+    dcm_mcmf_to_enu,
+    dot,
+    llh_to_mcmf,
+    mci_to_mcmf,
+    mcmf_to_mci,
+    norm,
+    quat_rotate,
+    velocity_mci_to_mcmf,
+)
+from touchdown.sensors.base import (
+    AltimeterMeasurement,
+    ImuMeasurement,
+    Measurement,
+    StarTrackerMeasurement,
+    VelocimeterMeasurement,
+)
+from touchdown.vehicle.commands import Commands
+from touchdown.vehicle.model import Vehicle
+
+Array = NDArray[np.float64]
+Mask = NDArray[np.bool_]
+
+PHASES = ("coast", "braking", "approach", "terminal")
+COAST, BRAKING, APPROACH, TERMINAL = range(4)
+
+
+@dataclass(frozen=True)
+class EngineCutoff:
+    """Disable ``engines`` (indices) for good once the estimated altitude ≤ ``altitude_m`` [m]."""
+
+    engines: tuple[int, ...]
+    altitude_m: float
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class FswConfig:
+    """Everything the flight software is configured with before flight (no truth)."""
+
+    site_lat_rad: float
+    site_lon_rad: float
+    braking: GuidanceLaw
+    terminal: GuidanceLaw
+    approach: GuidanceLaw | None = None
+    ignition_time_s: float = 0.0
+    terminal_altitude_m: float = 0.0
+    cutoffs: tuple[EngineCutoff, ...] = ()
+    attitude: AttitudeControlParams = field(default_factory=AttitudeControlParams)
+    max_tilt_deg: float = 180.0
+    navigation: NavParams = field(default_factory=NavParams)
+
+
+@dataclass
+class FswEvent:
+    """Something the flight software did at ``t_s`` on the trajectories in ``runs`` (N,) mask."""
+
+    t_s: float
+    name: str
+    runs: Mask
+
+
+class FlightSoftware:
+    """Flight software for N trajectories of one vehicle (see the module docstring)."""
+
+    def __init__(self, config: FswConfig, vehicle: Vehicle, gravity, onboard_map: OnboardMap, n: int) -> None:
+        self.cfg = config
+        self.vehicle = vehicle
+        self.gravity = gravity
+        self.map = onboard_map
+        self.n = n
+        self.nav = NavigationFilter(config.navigation, gravity, onboard_map, n)
+        self.allocator = ThrottleAllocator(vehicle)
+        self.n_engines = len(vehicle.engines)
+        self.laws: dict[int, GuidanceLaw] = {BRAKING: config.braking, TERMINAL: config.terminal}
+        if config.approach is not None:
+            self.laws[APPROACH] = config.approach
+        for law in self.laws.values():
+            law.reset(n)
+        self.phase = np.full(n, COAST, dtype=np.int64)
+        self.enabled = np.ones((n, self.n_engines), bool)
+        self.cut = np.zeros((n, len(config.cutoffs)), bool)
+        self.mass_kg = np.zeros(n)
+        self.commands = Commands.off(n, self.n_engines)
+        self.t_s = 0.0
+        self.events: list[FswEvent] = []
+        self.t_go_s = np.full(n, np.nan)
+        self.thrust_fraction = np.zeros(n)
+        self.site_east, self.site_north, self.site_up = (
+            dcm_mcmf_to_enu(config.site_lat_rad, config.site_lon_rad)[k] for k in range(3)
+        )
+        self._flow = vehicle.max_thrust_n / vehicle.exhaust_velocity_mps  # (E,) kg/s at throttle 1
+        self._cos_tilt = math.cos(math.radians(config.max_tilt_deg))
+
+    # ------------------------------------------------------------------ set-up
+    def start(self, t_s: float, r_mci: Array, v_mci: Array, q_body_to_mci: Array, mass_kg: Array) -> None:
+        """Initial uploaded state and mass (what the ground knows at the start)."""
+        self.t_s = float(t_s)
+        self.nav.initialize(t_s, r_mci, v_mci, q_body_to_mci)
+        self.mass_kg = np.array(np.broadcast_to(mass_kg, (self.n,)), dtype=float)
+
+    # ------------------------------------------------------------------ estimates
+    @property
+    def phase_names(self) -> NDArray[np.str_]:
+        return np.asarray(PHASES)[self.phase]
+
+    def site_state(self) -> tuple[Array, Array, Array]:
+        """Estimated position, velocity and gravity in the site frame (origin on the believed surface)."""
+        t = self.nav.t
+        cfg = self.cfg
+        h_site = self.nav.believed_terrain_m(
+            np.full(self.n, cfg.site_lat_rad), np.full(self.n, cfg.site_lon_rad)
+        )
+        origin = llh_to_mcmf(cfg.site_lat_rad, cfg.site_lon_rad, h_site)
+        r_mcmf = mci_to_mcmf(self.nav.r_mci, t)
+        v_mcmf = velocity_mci_to_mcmf(self.nav.r_mci, self.nav.v_mci, t)
+        g_mcmf = mci_to_mcmf(self.gravity.acceleration(self.nav.r_mci), t)
+        basis = (self.site_east, self.site_north, self.site_up)
+
+        def to_site(a: Array) -> Array:
+            return np.stack([a @ e for e in basis], axis=-1)
+
+        return to_site(r_mcmf - origin), to_site(v_mcmf), to_site(g_mcmf)
+
+    def altitude_m(self) -> Array:
+        """Estimated height above the believed terrain directly below [m]."""
+        return self.nav.altitude_m()
+
+    def surface_speeds(self) -> tuple[Array, Array]:
+        """Estimated (vertical, horizontal) speed relative to the surface [m/s], vertical up positive."""
+        r = self.nav.r_mci
+        v = velocity_mci_to_mcmf(r, self.nav.v_mci, self.nav.t)
+        up = mci_to_mcmf(r, self.nav.t)
+        up = up / norm(up)[:, None]
+        vz = dot(v, up)
+        return vz, norm(v - vz[:, None] * up)
+
+    # ------------------------------------------------------------------ the tick
+    def _event(self, name: str, runs: Mask) -> None:
+        if runs.any():
+            self.events.append(FswEvent(self.t_s, name, runs.copy()))
+
+    def drain_events(self) -> list[FswEvent]:
+        out, self.events = self.events, []
+        return out
+
+    def _navigate(self, measurements: Sequence[Measurement]) -> None:
+        order = (ImuMeasurement, StarTrackerMeasurement, AltimeterMeasurement, VelocimeterMeasurement)
+        for kind in order:
+            for m in measurements:
+                if not isinstance(m, kind):
+                    continue
+                if isinstance(m, ImuMeasurement):
+                    self.nav.propagate(m)
+                elif isinstance(m, StarTrackerMeasurement):
+                    self.nav.update_attitude(m)
+                else:
+                    ev = (
+                        self.nav.update_altimeter(m)
+                        if isinstance(m, AltimeterMeasurement)
+                        else self.nav.update_velocimeter(m)
+                    )
+                    self._event(f"{m.sensor}_first_valid", ev.first_valid)
+                    self._event(f"{m.sensor}_rejected", ev.rejected)
+                    self._event(f"{m.sensor}_abandoned", ev.abandoned)
+                    self._event(f"{m.sensor}_readmitted", ev.readmitted)
+
+    def _sequence(self, t_s: float, complete: Mask, altitude: Array) -> None:
+        cfg = self.cfg
+        old = self.phase.copy()
+        ignite = (self.phase == COAST) & (t_s >= cfg.ignition_time_s - 1e-9)
+        self.phase = np.where(ignite, BRAKING, self.phase)
+        low = altitude <= cfg.terminal_altitude_m
+        after_braking = APPROACH if cfg.approach is not None else TERMINAL
+        brake_done = (old == BRAKING) & (complete | low)
+        self.phase = np.where(brake_done, np.where(low, TERMINAL, after_braking), self.phase)
+        approach_done = (old == APPROACH) & (complete | low)
+        self.phase = np.where(approach_done, TERMINAL, self.phase)
+        for k in (BRAKING, APPROACH, TERMINAL):
+            self._event(f"phase:{PHASES[k]}", (self.phase == k) & (old != k))
+
+    def _guidance(self, t_s: float) -> tuple[Array, Mask]:
+        """Thrust acceleration (N, 3) site frame and each row's law-complete flag."""
+        r, v, g = self.site_state()
+        a = np.zeros((self.n, 3))
+        complete = np.zeros(self.n, bool)
+        t_go = np.full(self.n, np.nan)
+        for k, law in self.laws.items():
+            rows = self.phase == k
+            if k == BRAKING:
+                rows = rows | (self.phase == COAST)  # coast: slew to the braking attitude
+            idx = np.flatnonzero(rows)
+            if idx.size == 0:
+                continue
+            cmd = law.command(t_s, r[idx], v[idx], g[idx])
+            a[idx] = cmd.a_thrust_site
+            complete[idx] = cmd.complete
+            t_go[idx] = cmd.t_go_s
+        self.t_go_s = t_go
+        return a, complete
+
+    def _control(self, a_site: Array, altitude: Array) -> Commands:
+        cfg = self.cfg
+        t = self.nav.t
+        a_mcmf = (
+            a_site[:, :1] * self.site_east + a_site[:, 1:2] * self.site_north + a_site[:, 2:] * self.site_up
+        )
+        a_mci = mcmf_to_mci(a_mcmf, t)
+        a_mag = norm(a_mci)
+        d = np.where((a_mag > 0.0)[:, None], a_mci / np.maximum(a_mag, 1e-300)[:, None], 0.0)
+        up = self.nav.r_mci / norm(self.nav.r_mci)[:, None]
+        d = np.where((a_mag > 0.0)[:, None], d, up)  # nothing asked: hold vertical
+        d = _clamp_cone(d, up, self._cos_tilt)
+        prop = np.maximum(self.mass_kg - self.vehicle.mass.dry_mass_kg, 0.0)
+        inertia = self.vehicle.mass.inertia(prop)
+        axis_b = np.array([0.0, 0.0, 1.0])
+        torque, _ = attitude_torque(self.nav.q, self.nav.w, d, axis_b, inertia, cfg.attitude)
+        axis_mci = quat_rotate(self.nav.q, np.broadcast_to(axis_b, (self.n, 3)))
+        thrust = self.mass_kg * np.maximum(dot(a_mci, axis_mci), 0.0)
+        thrust = np.where(self.phase == COAST, 0.0, thrust)
+        for j, c in enumerate(cfg.cutoffs):
+            now = ~self.cut[:, j] & (self.phase != COAST) & (altitude <= c.altitude_m)
+            self.cut[:, j] |= now
+            for e in c.engines:
+                self.enabled[:, e] &= ~self.cut[:, j]
+            self._event(f"engine_cutoff:{c.label}", now)
+        cmd = self.allocator.allocate(thrust, self.enabled)
+        cmd.torque_body_nm = torque
+        self.thrust_fraction = self.allocator.thrust_of(cmd) / self.vehicle.total_max_thrust_n
+        return cmd
+
+    def step(self, t_s: float, measurements: Sequence[Measurement]) -> Commands:
+        """One flight-software tick at ``t_s`` [s]: measurements in, commands out (held to the next tick)."""
+        dt = t_s - self.t_s
+        if dt > 0.0:  # propellant gauging: commanded flow over the last interval
+            c = self.commands
+            u = np.clip(c.throttle, *self.vehicle.throttle_limits) * c.engine_on
+            self.mass_kg = self.mass_kg - dt * np.sum(u * self._flow, axis=1)
+        self.t_s = float(t_s)
+        self._navigate(measurements)
+        altitude = self.altitude_m()
+        a_site, complete = self._guidance(t_s)
+        self._sequence(t_s, complete, altitude)
+        if any((self.phase == k).any() for k in (APPROACH, TERMINAL)):
+            a_site, _ = self._guidance(t_s)  # rows that switched law fly the new one from this tick
+        self.commands = self._control(a_site, altitude)
+        return self.commands
+
+
+def _clamp_cone(d: Array, axis: Array, cos_max: float) -> Array:
+    """Unit vectors d (N, 3) limited to a cone of half-angle acos(cos_max) about unit ``axis`` (N, 3)."""
+    if cos_max <= -1.0:
+        return d
+    c = dot(d, axis)
+    outside = c < cos_max
+    perp = d - c[:, None] * axis
+    pn = norm(perp)
+    perp = np.where((pn > 1e-12)[:, None], perp / np.maximum(pn, 1e-300)[:, None], 0.0)
+    s_max = math.sqrt(max(0.0, 1.0 - cos_max * cos_max))
+    clamped = cos_max * axis + s_max * perp
+    return np.where(outside[:, None], clamped, d)

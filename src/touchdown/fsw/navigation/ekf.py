@@ -1,0 +1,307 @@
+"""Navigation filter: an EKF on position, velocity and the onboard map's offset, plus attitude.
+
+State (per trajectory, MCI frame)::
+
+    x = [r_mci (3) m, v_mci (3) m/s, b_map (1) m]
+
+``b_map`` is the error of the onboard map under the vehicle (true terrain height − map height), a random
+walk in distance flown. The altimeter sees only the vehicle's height above the true terrain, h − h_map − b,
+so the filter needs it: with a poor map it learns the terrain, with a good one b stays near zero.
+
+* **Propagation** (every IMU output): strapdown with the IMU's Δv rotated by the mid-interval attitude,
+  the flight software's own gravity model (trapezoidal), F = ∂f/∂x with the point-mass gravity gradient.
+  Process noise: white acceleration of ``accel_noise_mps2`` (over 1 s) for r, v (unmodelled IMU bias and
+  scale errors) and ``terrain_rw_m2_per_m`` per metre flown over the ground for b.
+* **Altimeter** (each valid beam, scalar, sequential): the range ρ along a beam of known body direction
+  u, with c = −u·r̂ the cosine of its off-vertical angle, measures the height z = ρ c over a locally flat
+  terrain at the beam's hit point p ≈ r + (h/c) u: ẑ = |r| − R − h_map(p) − b, H = [r̂ᵀ, 0, −1].
+  Noise σ_z = c √(σ₀² + (f ρ)²) (the filter's belief, not the sensor's truth).
+* **Velocimeter**: surface-relative velocity in body axes, ẑ = Cᵀ (v − ω × r), 3-vector update.
+* **Attitude**: the star tracker's quaternion when valid, else propagated with the gyro's Δθ; body rate
+  = Δθ / dt. (Attitude errors of arcseconds do not need a filter at these accuracies.)
+
+Updates use the Joseph form. Each sensor's readings pass its :class:`~touchdown.fsw.navigation.gating.Gate`.
+Everything is batch-first; row i depends only on row i (explicit 3×3 inverse, no batch BLAS calls).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from touchdown.fsw.navigation.gating import Gate, GateEvents, GateParams
+from touchdown.fsw.navigation.onboard_map import OnboardMap
+from touchdown.moon.constants import GM_MOON, OMEGA_MOON, R_MOON
+from touchdown.moon.frames import (
+    cross,
+    dot,
+    mci_to_mcmf,
+    mcmf_to_llh,
+    norm,
+    quat_conjugate,
+    quat_multiply,
+    quat_normalize,
+    quat_rotate,
+    quat_to_dcm,
+    velocity_mci_to_mcmf,
+)
+from touchdown.sensors.base import (
+    AltimeterMeasurement,
+    ImuMeasurement,
+    StarTrackerMeasurement,
+    VelocimeterMeasurement,
+)
+
+Array = NDArray[np.float64]
+Mask = NDArray[np.bool_]
+
+NX = 7
+IR, IV, IB = slice(0, 3), slice(3, 6), 6
+_MIN_COS = 0.2  # beams more than ≈ 78° off vertical are not used
+
+
+@dataclass(frozen=True)
+class NavParams:
+    """The filter's beliefs and tuning (defaults are assumptions; scenario ``[fsw.navigation]``)."""
+
+    initial_position_sigma_m: float = 200.0
+    initial_velocity_sigma_mps: float = 0.2
+    terrain_sigma_m: float = 30.0
+    terrain_rw_m2_per_m: float = 0.5
+    accel_noise_mps2: float = 3e-3
+    altimeter_sigma_m: float = 5.0
+    altimeter_sigma_fraction: float = 2e-3
+    velocimeter_sigma_mps: float = 0.2
+    gate: GateParams = field(default_factory=GateParams)
+    velocimeter_consistency_mps: float = 2.0
+
+
+def quat_from_rotation_vector(theta: Array) -> Array:
+    """Unit quaternion (…, 4) of the rotation vector ``theta`` (…, 3) [rad]."""
+    ang = norm(theta)
+    half = 0.5 * ang
+    k = np.where(ang > 0.0, np.sin(half) / np.where(ang > 0.0, ang, 1.0), 0.5)
+    return np.concatenate((np.cos(half)[..., None], k[..., None] * theta), axis=-1)
+
+
+def _inv3(s: Array) -> Array:
+    """Inverse of (N, 3, 3) symmetric matrices by cofactors (row-wise, batch independent)."""
+    a, b, c = s[:, 0, 0], s[:, 0, 1], s[:, 0, 2]
+    d, e, f = s[:, 1, 1], s[:, 1, 2], s[:, 2, 2]
+    c00, c01, c02 = d * f - e * e, c * e - b * f, b * e - c * d
+    c11, c12, c22 = a * f - c * c, b * c - a * e, a * d - b * b
+    det = a * c00 + b * c01 + c * c02
+    inv = np.stack(
+        (np.stack((c00, c01, c02), -1), np.stack((c01, c11, c12), -1), np.stack((c02, c12, c22), -1)), -2
+    )
+    return inv / det[:, None, None]
+
+
+def _mm(a: Array, b: Array) -> Array:
+    """Batched matrix product (N, i, k) @ (N, k, j) with einsum (no BLAS: bits independent of N)."""
+    return np.einsum("nik,nkj->nij", a, b)
+
+
+class NavigationFilter:
+    """EKF for N trajectories (see the module docstring)."""
+
+    def __init__(self, params: NavParams, gravity, onboard_map: OnboardMap, n: int) -> None:
+        self.params = params
+        self.gravity = gravity
+        self.map = onboard_map
+        self.n = n
+        self.x = np.zeros((n, NX))
+        self.P = np.zeros((n, NX, NX))
+        self.q = np.zeros((n, 4))
+        self.q[:, 0] = 1.0
+        self.w = np.zeros((n, 3))
+        self.t = 0.0
+        self.gates: dict[str, Gate] = {}
+        # last altimeter tick, for telemetry: mean height reading and whether it was used
+        self.last_altimeter_height_m = np.full(n, np.nan)
+        self.last_altimeter_accepted = np.zeros(n, bool)
+
+    # ------------------------------------------------------------------ set-up
+    def initialize(self, t_s: float, r_mci: Array, v_mci: Array, q_body_to_mci: Array) -> None:
+        """Start from an uploaded state (ground tracking) with the configured 1σ."""
+        p = self.params
+        self.t = float(t_s)
+        self.x[:, IR] = r_mci
+        self.x[:, IV] = v_mci
+        self.x[:, IB] = 0.0
+        self.q = quat_normalize(np.array(q_body_to_mci, dtype=float))
+        diag = [p.initial_position_sigma_m**2] * 3 + [p.initial_velocity_sigma_mps**2] * 3
+        diag += [p.terrain_sigma_m**2]
+        self.P[:] = np.diag(diag)
+
+    def gate(self, sensor: str, consistency: float | None = None) -> Gate:
+        if sensor not in self.gates:
+            gp = self.params.gate
+            if consistency is not None:
+                gp = GateParams(gp.policy, gp.gate_sigma, gp.latch_count, gp.window_s, consistency)
+            self.gates[sensor] = Gate(sensor, gp, self.n)
+        return self.gates[sensor]
+
+    # ------------------------------------------------------------------ estimates
+    @property
+    def r_mci(self) -> Array:
+        return self.x[:, IR]
+
+    @property
+    def v_mci(self) -> Array:
+        return self.x[:, IV]
+
+    def llh(self, t_s: float | None = None) -> tuple[Array, Array, Array]:
+        """Estimated latitude, longitude [rad] and height above the sphere [m]."""
+        return mcmf_to_llh(mci_to_mcmf(self.r_mci, self.t if t_s is None else t_s))
+
+    def believed_terrain_m(self, lat: Array, lon: Array) -> Array:
+        """Terrain height the filter believes at (lat, lon): map + offset [m]."""
+        return self.map.height(lat, lon) + self.x[:, IB]
+
+    def altitude_m(self) -> Array:
+        """Estimated height above the believed terrain directly below [m]."""
+        lat, lon, h = self.llh()
+        return h - self.believed_terrain_m(lat, lon)
+
+    # ------------------------------------------------------------------ propagation
+    def propagate(self, imu: ImuMeasurement) -> None:
+        """Strapdown propagation over the IMU interval ending at ``imu.t_s``."""
+        dt = imu.dt_s
+        dth = np.where(imu.gyro_valid[:, None], imu.delta_theta_body_rad, self.w * dt)
+        q_mid = quat_normalize(quat_multiply(self.q, quat_from_rotation_vector(0.5 * dth)))
+        self.q = quat_normalize(quat_multiply(self.q, quat_from_rotation_vector(dth)))
+        self.w = dth / dt
+        dv = np.where(imu.accel_valid[:, None], quat_rotate(q_mid, imu.delta_v_body_mps), 0.0)
+        r0, v0 = self.x[:, IR], self.x[:, IV]
+        g0 = self.gravity.acceleration(r0)
+        r1 = r0 + v0 * dt + 0.5 * (dv + g0 * dt) * dt
+        g1 = self.gravity.acceleration(r1)
+        v1 = v0 + dv + 0.5 * (g0 + g1) * dt
+        v_ground = norm(velocity_mci_to_mcmf(r0, v0, self.t))
+        self.x[:, IR], self.x[:, IV] = r1, v1
+        self.t = float(imu.t_s)
+
+        # F = I + A dt + A² dt²/2 with A = [[0, I], [G, 0]] (G the point-mass gravity gradient)
+        rn = norm(r0)
+        rh = r0 / rn[:, None]
+        grad = (GM_MOON / rn**3)[:, None, None] * (3.0 * rh[:, :, None] * rh[:, None, :] - np.eye(3))
+        f = np.broadcast_to(np.eye(NX), (self.n, NX, NX)).copy()
+        f[:, IR, IV] = np.eye(3) * dt
+        f[:, IR, IR] += 0.5 * grad * dt * dt
+        f[:, IV, IR] = grad * dt
+        f[:, IV, IV] += 0.5 * grad * dt * dt
+        p = self.params
+        s = p.accel_noise_mps2**2  # white acceleration spectral density over 1 s [m²/s³]
+        qm = np.zeros((self.n, NX, NX))
+        eye = np.eye(3)
+        qm[:, IR, IR] = eye * (s * dt**3 / 3.0)
+        qm[:, IR, IV] = eye * (s * dt**2 / 2.0)
+        qm[:, IV, IR] = eye * (s * dt**2 / 2.0)
+        qm[:, IV, IV] = eye * (s * dt)
+        qm[:, IB, IB] = p.terrain_rw_m2_per_m * v_ground * dt
+        self.P = _mm(_mm(f, self.P), np.swapaxes(f, 1, 2)) + qm
+
+    def update_attitude(self, st: StarTrackerMeasurement) -> None:
+        """Take the star tracker's attitude where it is valid."""
+        ok = st.valid & np.all(np.isfinite(st.q_body_to_mci), axis=1)
+        q = np.where(ok[:, None], st.q_body_to_mci, self.q)
+        # keep the hemisphere continuous (q and −q are the same attitude)
+        flip = np.sum(q * self.q, axis=1) < 0.0
+        self.q = quat_normalize(np.where(flip[:, None], -q, q))
+
+    # ------------------------------------------------------------------ updates
+    def _apply(self, h: Array, nu: Array, r_meas: Array, use: Mask) -> None:
+        """Joseph-form update with H (N, m, 7), innovation (N, m), noise R (N, m, m) on rows ``use``."""
+        ht = np.swapaxes(h, 1, 2)
+        s = _mm(_mm(h, self.P), ht) + r_meas
+        m = h.shape[1]
+        s_inv = 1.0 / s if m == 1 else _inv3(s)
+        k = _mm(_mm(self.P, ht), s_inv)  # (N, 7, m)
+        dx = np.einsum("nim,nm->ni", k, nu)
+        ikh = np.eye(NX) - _mm(k, h)
+        p_new = _mm(_mm(ikh, self.P), np.swapaxes(ikh, 1, 2)) + _mm(_mm(k, r_meas), np.swapaxes(k, 1, 2))
+        self.x = np.where(use[:, None], self.x + dx, self.x)
+        self.P = np.where(use[:, None, None], 0.5 * (p_new + np.swapaxes(p_new, 1, 2)), self.P)
+
+    def _altimeter_model(self, meas: AltimeterMeasurement, j: int) -> tuple[Array, Array, Array, Array]:
+        """(z, ẑ, H (N, 1, 7), σ_z²) for beam j at the current estimate; NaN z where unusable."""
+        origin = self.r_mci + quat_rotate(self.q, np.broadcast_to(meas.beam_origins_body_m[j], (self.n, 3)))
+        u = quat_rotate(self.q, np.broadcast_to(meas.beam_dirs_body[j], (self.n, 3)))
+        rn = norm(origin)
+        rh = origin / rn[:, None]
+        c = -dot(u, rh)
+        lat0, lon0, h0 = mcmf_to_llh(mci_to_mcmf(origin, self.t))
+        alt0 = h0 - self.believed_terrain_m(lat0, lon0)
+        c_safe = np.maximum(c, _MIN_COS)
+        hit = origin + (np.maximum(alt0, 0.0) / c_safe)[:, None] * u
+        lat1, lon1, _ = mcmf_to_llh(mci_to_mcmf(hit, self.t))
+        z_hat = rn - R_MOON - self.believed_terrain_m(lat1, lon1)
+        rho = meas.range_m[:, j]
+        usable = meas.valid[:, j] & np.isfinite(rho) & (c >= _MIN_COS)
+        z = np.where(usable, rho * c, np.nan)
+        p = self.params
+        sig = c_safe * np.sqrt(
+            p.altimeter_sigma_m**2 + (p.altimeter_sigma_fraction * np.nan_to_num(rho)) ** 2
+        )
+        h = np.zeros((self.n, 1, NX))
+        h[:, 0, IR] = rh
+        h[:, 0, IB] = -1.0
+        return z, z_hat, h, sig * sig
+
+    def update_altimeter(self, meas: AltimeterMeasurement) -> GateEvents:
+        """Gate and use every valid beam of one altimeter reading."""
+        gate = self.gate(meas.sensor)
+        nb = meas.range_m.shape[1]
+        models = [self._altimeter_model(meas, j) for j in range(nb)]
+        nu = np.stack([z - zh for z, zh, _, _ in models], axis=1)  # (N, B)
+        s = np.stack([(_mm(_mm(h, self.P), np.swapaxes(h, 1, 2)))[:, 0, 0] + r for _, _, h, r in models], 1)
+        present_b = np.isfinite(nu)
+        admit = gate.in_gate(np.abs(nu) / np.sqrt(s), present_b)
+        present = present_b.any(axis=1)
+        count = np.maximum(present_b.sum(axis=1), 1)
+        summary = np.where(present_b, nu, 0.0).sum(axis=1) / count
+        readmit, events = gate.record(self.t, present, admit.any(axis=1), summary)
+        if readmit.any():  # a persistent step: the terrain under us is not where the map says
+            self.P[:, IB, IB] += np.where(readmit, summary * summary, 0.0)
+            admit = admit | (readmit[:, None] & present_b)
+        for j in range(nb):
+            use = admit[:, j]
+            if use.any():
+                z, z_hat, h, r = models[j] if j == 0 else self._altimeter_model(meas, j)
+                self._apply(h, np.nan_to_num(z - z_hat)[:, None], r[:, None, None], use)
+        z_all = np.stack([m[0] for m in models], axis=1)
+        z_mean = np.where(present_b, z_all, 0.0).sum(axis=1) / count
+        self.last_altimeter_height_m = np.where(present, z_mean, np.nan)
+        self.last_altimeter_accepted = admit.any(axis=1)
+        return events
+
+    def update_velocimeter(self, meas: VelocimeterMeasurement) -> GateEvents:
+        """Gate and use one velocimeter reading (surface-relative velocity, body axes)."""
+        p = self.params
+        gate = self.gate(meas.sensor, consistency=p.velocimeter_consistency_mps)
+        c_b = quat_to_dcm(quat_conjugate(self.q))  # MCI → body
+        omega = np.array([0.0, 0.0, OMEGA_MOON])
+        v_rel = self.v_mci - cross(np.broadcast_to(omega, (self.n, 3)), self.r_mci)
+        z_hat = np.einsum("nij,nj->ni", c_b, v_rel)
+        skew = np.array([[0.0, -omega[2], 0.0], [omega[2], 0.0, 0.0], [0.0, 0.0, 0.0]])
+        h = np.zeros((self.n, 3, NX))
+        h[:, :, IV] = c_b
+        h[:, :, IR] = -np.einsum("nij,jk->nik", c_b, skew)
+        r_meas = np.broadcast_to(np.eye(3) * p.velocimeter_sigma_mps**2, (self.n, 3, 3))
+        present = meas.valid & np.all(np.isfinite(meas.v_body_mps), axis=1)
+        nu = np.where(present[:, None], meas.v_body_mps - z_hat, 0.0)
+        s = _mm(_mm(h, self.P), np.swapaxes(h, 1, 2)) + r_meas
+        nis = np.einsum("ni,nij,nj->n", nu, _inv3(s), nu)
+        admit = gate.in_gate(np.sqrt(nis / 3.0), present)
+        readmit, events = gate.record(self.t, present, admit, norm(nu))
+        if readmit.any():  # widen the velocity uncertainty to take the persistent disagreement
+            bump = np.einsum("nji,nj->ni", c_b, nu) ** 2  # the innovation in MCI axes, squared
+            for k in range(3):
+                self.P[:, 3 + k, 3 + k] += np.where(readmit, bump[:, k], 0.0)
+            admit = admit | readmit
+        if admit.any():
+            self._apply(h, nu, np.array(r_meas), admit)
+        return events

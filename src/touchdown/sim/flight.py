@@ -1,0 +1,303 @@
+"""Fly a scenario: the truth model, the sensors and the flight software in one closed loop.
+
+This is the harness between truth and belief. At every flight-software tick it
+
+1. turns the truth state into sensor measurements (IMU increments over the last tick from the true
+   velocity change less gravity; star tracker, altimeter beams cast against the TRUE terrain, velocimeter
+   at their own rates), applies the scenario's faults to them,
+2. hands the measurements, and nothing else, to :class:`~touchdown.fsw.flight_software.FlightSoftware`,
+3. passes the returned commands through the engine faults to the simulator, and
+4. records truth and estimate side by side and logs events with both altitudes.
+
+A run is fixed by (scenario, root seed, run index): every random draw comes from the run's key
+(:func:`touchdown.noise.run_keys`), so a trajectory's result does not depend on the batch it flies in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from touchdown.fsw.flight_software import FlightSoftware
+from touchdown.moon.frames import (
+    dot,
+    mci_to_mcmf,
+    mcmf_to_llh,
+    norm,
+    quat_conjugate,
+    quat_normalize,
+    quat_rotate,
+    velocity_mci_to_mcmf,
+)
+from touchdown.noise import normal, run_keys, stream_id
+from touchdown.scenario import build, schema
+from touchdown.sensors.base import Measurement
+from touchdown.sensors.faults import FaultInjector, Trigger, validate_targets
+from touchdown.sim.initial import make_state
+from touchdown.sim.simulator import SimResult, Simulator
+from touchdown.vehicle.commands import Commands
+from touchdown.vehicle.dynamics import M, Q, R, V, W
+
+Array = NDArray[np.float64]
+
+
+@dataclass
+class FlightResult:
+    """What N flights of one scenario did."""
+
+    sim: SimResult
+    events: list[
+        list[dict]
+    ]  # per run: {t_s, name, true_altitude_m, nav_altitude_m, vertical/horizontal speed}
+    telemetry: dict[str, Array] = field(default_factory=dict)  # (T, N) arrays at the record period
+    terrain_description: str = ""
+    map_description: str = ""
+
+    @property
+    def outcomes(self) -> list[str]:
+        return self.sim.outcomes
+
+
+class Flight:
+    """A scenario's truth and flight software for the runs ``run_indices`` of root seed ``seed``."""
+
+    def __init__(
+        self,
+        sc: schema.Scenario,
+        *,
+        seed: int = 0,
+        run_indices: NDArray[np.int64] | None = None,
+        data_dir: str | None = None,
+        record: bool = True,
+    ) -> None:
+        self.sc = sc
+        self.runs = np.arange(1) if run_indices is None else np.asarray(run_indices, dtype=np.int64)
+        self.n = n = self.runs.size
+        self.keys = run_keys(seed, self.runs)
+        self.terrain = build.truth_terrain(sc, data_dir)
+        self.map = build.onboard_map(sc, self.terrain, data_dir)
+        self.gravity = build.gravity_model(sc)
+        self.vehicle = build.true_vehicle(sc)
+        self.fsw_vehicle = build.believed_vehicle(sc)
+        self.imu = build.imu(sc)
+        self.altimeter = build.altimeter(sc)
+        self.velocimeter = build.velocimeter(sc)
+        self.star_tracker = build.star_tracker(sc)
+        self.fault_list = build.faults(sc)
+        channels = {self.imu.name: ("accel", "gyro"), self.star_tracker.name: ("attitude",)}
+        if self.altimeter is not None:
+            channels[self.altimeter.name] = ("range",)
+        if self.velocimeter is not None:
+            channels[self.velocimeter.name] = ("velocity",)
+        validate_targets(self.fault_list, channels, [e.name for e in self.vehicle.engines])
+        self.faults = FaultInjector(self.fault_list, n)
+        lat, lon = build.site_rad(sc)
+        self.site = (lat, lon)
+        self.dt_fsw = 1.0 / sc.fsw.rate_hz
+        self.sim = Simulator(
+            self.vehicle,
+            self.gravity,
+            self.terrain,
+            target_lat=lat,
+            target_lon=lon,
+            dt_s=sc.sim.dt_s,
+            command_period_s=self.dt_fsw,
+            record_period_s=sc.sim.record_period_s if record else None,
+            event_hook=self._sim_event,
+        )
+        self.fsw = FlightSoftware(
+            build.fsw_config(sc, self.fsw_vehicle), self.fsw_vehicle, build.gravity_model(sc), self.map, n
+        )
+        self.record = record
+        self.record_every = max(1, round(sc.sim.record_period_s / self.dt_fsw))
+        self._every = {
+            "st": max(1, round(sc.fsw.rate_hz / self.star_tracker.params.rate_hz)),
+            "alt": 0
+            if self.altimeter is None
+            else max(1, round(sc.fsw.rate_hz / self.altimeter.params.rate_hz)),
+            "vel": 0
+            if self.velocimeter is None
+            else max(1, round(sc.fsw.rate_hz / self.velocimeter.params.rate_hz)),
+        }
+        self.events: list[list[dict]] = [[] for _ in range(n)]
+        self.telemetry: dict[str, list[Array]] = {}
+
+    # ------------------------------------------------------------------ truth figures
+    def true_altitude(self, t: float | Array, x: Array) -> Array:
+        """Height of the centre of mass above the true terrain directly below [m]."""
+        return self.sim.com_clearance(t, x)
+
+    def true_speeds(self, t: float | Array, x: Array) -> tuple[Array, Array]:
+        """Surface-relative (vertical up, horizontal) speed [m/s]."""
+        v = velocity_mci_to_mcmf(x[:, R], x[:, V], t)
+        up = mci_to_mcmf(x[:, R], t)
+        up = up / norm(up)[:, None]
+        vz = dot(v, up)
+        return vz, norm(v - vz[:, None] * up)
+
+    def _figures(self, t: Array, runs: NDArray[np.intp], x: Array, name: str) -> list[dict]:
+        alt = self.true_altitude(t, x)
+        vz, vh = self.true_speeds(t, x)
+        nav_alt = self.fsw.altitude_m()[runs]
+        return [
+            {
+                "t_s": float(t[i]),
+                "name": name,
+                "true_altitude_m": float(alt[i]),
+                "nav_altitude_m": float(nav_alt[i]),
+                "vertical_speed_mps": float(vz[i]),
+                "horizontal_speed_mps": float(vh[i]),
+            }
+            for i in range(len(runs))
+        ]
+
+    def _sim_event(self, name: str, t: Array, runs: NDArray[np.intp], x: Array) -> list[dict]:
+        figs = self._figures(np.asarray(t, float), runs, x, name)
+        if name.startswith("touchdown"):
+            for f in figs:
+                f["true_altitude_m"] = 0.0
+        for r, f in zip(runs, figs, strict=True):
+            self.events[int(r)].append(f)
+        return figs
+
+    # ------------------------------------------------------------------ the loop
+    def initial_state(self) -> Array:
+        r, v = build.initial_rv(self.sc)
+        # attitude: thrust axis (body +z) against the velocity, body x along the radius (pre-braking)
+        z = -v / np.linalg.norm(v)
+        x_axis = r - np.dot(r, z) * z
+        x_axis /= np.linalg.norm(x_axis)
+        y_axis = np.cross(z, x_axis)
+        from touchdown.moon.frames import dcm_to_quat
+
+        q = dcm_to_quat(np.stack((x_axis, y_axis, z), axis=-1))
+        prop = build.propellant_kg(self.sc, self.vehicle)
+        n = self.n
+        return make_state(
+            self.vehicle,
+            np.broadcast_to(r, (n, 3)),
+            np.broadcast_to(v, (n, 3)),
+            np.broadcast_to(q, (n, 4)),
+            propellant_kg=prop,
+        )
+
+    def _uploaded_state(self, x0: Array) -> tuple[Array, Array]:
+        """The ground's state vector at the start: truth plus tracking error drawn per run."""
+        nav = self.sc.fsw.navigation
+        dr = nav.initial_position_sigma_m * normal(self.keys, stream_id("nav.init.position"), 0, (3,))
+        dv = nav.initial_velocity_sigma_mps * normal(self.keys, stream_id("nav.init.velocity"), 0, (3,))
+        return x0[:, R] + dr, x0[:, V] + dv
+
+    def run(self) -> FlightResult:
+        sc = self.sc
+        x0 = self.initial_state()
+        r_up, v_up = self._uploaded_state(x0)
+        self.fsw.start(0.0, r_up, v_up, x0[:, Q], x0[:, M])
+        imu_state = self.imu.initial_state(self.keys)
+        alt_state = None if self.altimeter is None else self.altimeter.initial_state(self.keys)
+        vel_state = None if self.velocimeter is None else self.velocimeter.initial_state(self.keys)
+        st_state = self.star_tracker.initial_state(self.keys)
+        prev: dict[str, Array | float] = {}
+        names = [e.name for e in self.vehicle.engines]
+
+        def source(t: float, x: Array) -> Commands:
+            k = round(t / self.dt_fsw)
+            trig = Trigger(t, altitude_m=self.true_altitude(t, x), phase=self.fsw.phase_names)
+            meas: list[Measurement] = []
+            if prev:
+                f_body, w_body = self._imu_inputs(prev["t"], prev["x"], t, x)  # type: ignore[arg-type]
+                m = self.imu.measure(
+                    imu_state,
+                    t,
+                    f_body,
+                    w_body,
+                    noise_scale_accel=self.faults.noise_scale(self.imu.name, trig, "accel"),
+                    noise_scale_gyro=self.faults.noise_scale(self.imu.name, trig, "gyro"),
+                )
+                meas.append(self.faults.apply(m, trig))
+            if k % self._every["st"] == 0:
+                ns = self.faults.noise_scale(self.star_tracker.name, trig)
+                meas.append(
+                    self.faults.apply(self.star_tracker.measure(st_state, t, x, noise_scale=ns), trig)
+                )
+            if self.altimeter is not None and k % self._every["alt"] == 0:
+                ns = self.faults.noise_scale(self.altimeter.name, trig)
+                m = self.altimeter.measure(alt_state, t, x, self.terrain, noise_scale=ns)
+                meas.append(self.faults.apply(m, trig))
+            if self.velocimeter is not None and k % self._every["vel"] == 0:
+                ns = self.faults.noise_scale(self.velocimeter.name, trig)
+                m = self.velocimeter.measure(vel_state, t, x, self.terrain, noise_scale=ns)
+                meas.append(self.faults.apply(m, trig))
+            cmd = self.fsw.step(t, meas)
+            throttle, on = self.faults.engine_commands(cmd.throttle, cmd.engine_on, names, trig)
+            self._log_fsw_events(t, x)
+            if self.record and k % self.record_every == 0:
+                self._record(t, x, trig.altitude_m)
+            prev["t"], prev["x"] = t, x.copy()
+            return Commands(throttle, on, cmd.torque_body_nm)
+
+        res = self.sim.run(x0, source, t_max_s=sc.sim.t_max_s)
+        for ev in self.events:
+            ev.sort(key=lambda e: e["t_s"])
+        telemetry = {k: np.stack(v) for k, v in self.telemetry.items()}
+        return FlightResult(res, self.events, telemetry, self.terrain.description, self.map.description)
+
+    def _imu_inputs(self, t0: float, x0: Array, t1: float, x1: Array) -> tuple[Array, Array]:
+        """Mean specific force and body rate over (t0, t1] from the truth states at both ends."""
+        dt = t1 - t0
+        g = 0.5 * (self.gravity.acceleration(x0[:, R]) + self.gravity.acceleration(x1[:, R]))
+        dv = (x1[:, V] - x0[:, V]) - g * dt
+        q0, q1 = x0[:, Q], x1[:, Q]
+        q1 = np.where((np.sum(q0 * q1, axis=1) < 0.0)[:, None], -q1, q1)
+        q_mid = quat_normalize(q0 + q1)
+        f_body = quat_rotate(quat_conjugate(q_mid), dv / dt)
+        return f_body, 0.5 * (x0[:, W] + x1[:, W])
+
+    def _log_fsw_events(self, t: float, x: Array) -> None:
+        for ev in self.fsw.drain_events():
+            runs = np.flatnonzero(ev.runs)
+            figs = self._figures(np.full(runs.size, t), runs, x[runs], ev.name)
+            for r, f in zip(runs, figs, strict=True):
+                self.events[int(r)].append(f)
+
+    def _record(self, t: float, x: Array, true_alt: Array) -> None:
+        fsw = self.fsw
+        vz, vh = self.true_speeds(t, x)
+        nvz, nvh = fsw.surface_speeds()
+        lat, lon, _ = mcmf_to_llh(mci_to_mcmf(x[:, R], t))
+        nlat, nlon, _ = fsw.nav.llh()
+        rows = {
+            "t_s": np.full(self.n, t),
+            "true_altitude_m": true_alt,
+            "nav_altitude_m": fsw.altitude_m(),
+            "true_vertical_speed_mps": vz,
+            "nav_vertical_speed_mps": nvz,
+            "true_horizontal_speed_mps": vh,
+            "nav_horizontal_speed_mps": nvh,
+            "true_lat_deg": np.degrees(lat),
+            "true_lon_deg": np.degrees(lon),
+            "nav_lat_deg": np.degrees(nlat),
+            "nav_lon_deg": np.degrees(nlon),
+            "propellant_kg": x[:, M] - self.vehicle.mass.dry_mass_kg,
+            "nav_propellant_kg": fsw.mass_kg - self.fsw_vehicle.mass.dry_mass_kg,
+            "thrust_fraction": fsw.thrust_fraction,
+            "t_go_s": fsw.t_go_s,
+            "phase_index": fsw.phase.astype(float),
+            "altimeter_height_m": fsw.nav.last_altimeter_height_m,
+            "altimeter_accepted": fsw.nav.last_altimeter_accepted.astype(float),
+            "map_offset_m": fsw.nav.x[:, 6],
+            **{f"nav_site_{a}_m": c for a, c in zip("enu", fsw.site_state()[0].T, strict=True)},
+            "tilt_deg": np.degrees(np.arccos(np.clip(dot(self._body_z(t, x), self._up(t, x)), -1.0, 1.0))),
+        }
+        for name, value in rows.items():
+            self.telemetry.setdefault(name, []).append(np.array(value, dtype=float))
+
+    @staticmethod
+    def _body_z(t: float, x: Array) -> Array:
+        return quat_rotate(x[:, Q], np.broadcast_to([0.0, 0.0, 1.0], (x.shape[0], 3)))
+
+    @staticmethod
+    def _up(t: float, x: Array) -> Array:
+        return x[:, R] / norm(x[:, R])[:, None]
