@@ -37,6 +37,7 @@ from touchdown.fsw.navigation.onboard_map import OnboardMap
 from touchdown.moon.frames import (
     dcm_mcmf_to_enu,
     dot,
+    enu_basis,
     llh_to_mcmf,
     mci_to_mcmf,
     mcmf_to_mci,
@@ -215,9 +216,29 @@ class FlightSoftware:
         for k in (BRAKING, APPROACH, TERMINAL):
             self._event(f"phase:{PHASES[k]}", (self.phase == k) & (old != k))
 
+    def local_state(self) -> tuple[Array, Array, Array, tuple[Array, Array, Array]]:
+        """Estimated state in the local east-north-up frame below the vehicle: r = (0, 0, altitude above the
+        believed terrain), v and g in local axes, and the basis (east, north, up) in MCMF."""
+        t = self.nav.t
+        lat, lon, _ = self.nav.llh()
+        basis = enu_basis(lat, lon)
+        v_mcmf = velocity_mci_to_mcmf(self.nav.r_mci, self.nav.v_mci, t)
+        g_mcmf = mci_to_mcmf(self.gravity.acceleration(self.nav.r_mci), t)
+        r = np.zeros((self.n, 3))
+        r[:, 2] = self.altitude_m()
+        v = np.stack([dot(v_mcmf, e) for e in basis], axis=-1)
+        g = np.stack([dot(g_mcmf, e) for e in basis], axis=-1)
+        return r, v, g, basis
+
     def _guidance(self, t_s: float) -> tuple[Array, Mask]:
-        """Thrust acceleration (N, 3) site frame and each row's law-complete flag."""
-        r, v, g = self.site_state()
+        """Thrust acceleration (N, 3) in MCMF axes and each row's law-complete flag.
+
+        A law works in the site frame unless it has ``frame = "local"`` (the gravity turn and the vertical
+        descent fly relative to the ground below, which is what they are about far from the site too).
+        """
+        site = self.site_state()
+        local = self.local_state()
+        site_basis = np.stack((self.site_east, self.site_north, self.site_up))  # rows
         a = np.zeros((self.n, 3))
         complete = np.zeros(self.n, bool)
         t_go = np.full(self.n, np.nan)
@@ -228,19 +249,23 @@ class FlightSoftware:
             idx = np.flatnonzero(rows)
             if idx.size == 0:
                 continue
-            cmd = law.command(t_s, r[idx], v[idx], g[idx])
-            a[idx] = cmd.a_thrust_site
+            if getattr(law, "frame", "site") == "local":
+                r, v, g, basis = local
+                cmd = law.command(t_s, r[idx], v[idx], g[idx])
+                b = np.stack([e[idx] for e in basis], axis=1)  # (k, 3 axes, 3 MCMF)
+                a[idx] = np.einsum("ki,kij->kj", cmd.a_thrust_site, b)
+            else:
+                r, v, g = site
+                cmd = law.command(t_s, r[idx], v[idx], g[idx])
+                a[idx] = cmd.a_thrust_site @ site_basis
             complete[idx] = cmd.complete
             t_go[idx] = cmd.t_go_s
         self.t_go_s = t_go
         return a, complete
 
-    def _control(self, a_site: Array, altitude: Array) -> Commands:
+    def _control(self, a_mcmf: Array, altitude: Array) -> Commands:
         cfg = self.cfg
         t = self.nav.t
-        a_mcmf = (
-            a_site[:, :1] * self.site_east + a_site[:, 1:2] * self.site_north + a_site[:, 2:] * self.site_up
-        )
         a_mci = mcmf_to_mci(a_mcmf, t)
         a_mag = norm(a_mci)
         d = np.where((a_mag > 0.0)[:, None], a_mci / np.maximum(a_mag, 1e-300)[:, None], 0.0)
@@ -275,11 +300,12 @@ class FlightSoftware:
         self.t_s = float(t_s)
         self._navigate(measurements)
         altitude = self.altitude_m()
-        a_site, complete = self._guidance(t_s)
+        old = self.phase.copy()
+        a_mcmf, complete = self._guidance(t_s)
         self._sequence(t_s, complete, altitude)
-        if any((self.phase == k).any() for k in (APPROACH, TERMINAL)):
-            a_site, _ = self._guidance(t_s)  # rows that switched law fly the new one from this tick
-        self.commands = self._control(a_site, altitude)
+        if (self.phase != old).any():
+            a_mcmf, _ = self._guidance(t_s)  # rows that switched law fly the new one from this tick
+        self.commands = self._control(a_mcmf, altitude)
         return self.commands
 
 

@@ -31,6 +31,7 @@ from touchdown.moon.frames import (
     quat_rotate,
     velocity_mci_to_mcmf,
 )
+from touchdown.moon.terrain.base import Terrain
 from touchdown.noise import normal, run_keys, stream_id
 from touchdown.scenario import build, schema
 from touchdown.sensors.base import Measurement
@@ -71,12 +72,14 @@ class Flight:
         run_indices: NDArray[np.int64] | None = None,
         data_dir: str | None = None,
         record: bool = True,
+        terrain: Terrain | None = None,
     ) -> None:
+        """``terrain`` replaces the scenario's true terrain (a test landscape, a user's own DEM)."""
         self.sc = sc
         self.runs = np.arange(1) if run_indices is None else np.asarray(run_indices, dtype=np.int64)
         self.n = n = self.runs.size
         self.keys = run_keys(seed, self.runs)
-        self.terrain = build.truth_terrain(sc, data_dir)
+        self.terrain = terrain if terrain is not None else build.truth_terrain(sc, data_dir)
         self.map = build.onboard_map(sc, self.terrain, data_dir)
         self.gravity = build.gravity_model(sc)
         self.vehicle = build.true_vehicle(sc)

@@ -11,8 +11,9 @@ Flown continuously it keeps that deceleration constant (d/dt [v_z²/(2Δh)] = 0 
 v_z(t) = v_z0 + a t and h − h_t reaches 0 with v_z = 0 at t = 2 Δh0/|v_z0|. Meanwhile the horizontal speed
 decays faster than the vertical (d(v_h/|v_z|)/dt = −g v_h/v_z² < 0 for g_z = −g), so the whole speed is nulled
 there and the path turns vertical: the classic gravity turn. It is meant for descending flight with a real
-descent angle; near-horizontal flight (sin γ → 0) would demand unbounded thrust, so sin γ is floored,
-and rows that are not descending, or nearly at rest, get a hover command (a_thrust = −g).
+descent angle; near-horizontal flight (sin γ → 0, e.g. braking from an orbit's perilune) would demand
+unbounded thrust, so sin γ is floored at ``min_sin_descent`` (full retro-thrust until the path steepens),
+and rows that are climbing faster than that, or nearly at rest, get a hover command (a_thrust = −g).
 ``t_go_s`` = 2 Δh/|v_z|. ``complete`` when Δh ≤ complete_height_m or |v| ≤ complete_speed_mps. Stateless.
 """
 
@@ -67,6 +68,8 @@ class GravityTurnParams:
 class GravityTurnGuidance:
     """Constant-vertical-deceleration gravity turn to zero speed at ``target_altitude_m`` (see module doc)."""
 
+    frame = "local"  # flies relative to the ground below: r = (0, 0, altitude), local ENU axes
+
     def __init__(self, params: GravityTurnParams | None = None) -> None:
         self.params = params or GravityTurnParams()
 
@@ -81,13 +84,16 @@ class GravityTurnGuidance:
         v_z = v_site[:, 2]
         height_to_go = r_site[:, 2] - p.target_altitude_m
         dh = np.maximum(height_to_go, p.min_height_to_go_m)
-        flying = (speed > p.hover_speed_mps) & (v_z < 0.0)
+        # descending, or flying level (an orbit's perilune: |v_z| within min_sin_descent of the speed)
+        flying = (speed > p.hover_speed_mps) & (v_z < p.min_sin_descent * speed)
         safe_speed = np.where(flying, speed, 1.0)
         sin_descent = np.maximum(-v_z / safe_speed, p.min_sin_descent)
-        a_t = (v_z * v_z / (2.0 * dh) - g_site[:, 2]) / sin_descent
+        stop = np.where(v_z < 0.0, v_z * v_z / (2.0 * dh), 0.0)
+        a_t = (stop - g_site[:, 2]) / sin_descent
         a_turn = -(a_t / safe_speed)[:, None] * v_site
         a_thrust_site = np.where(flying[:, None], a_turn, -g_site)
         with np.errstate(divide="ignore", invalid="ignore"):
-            t_go = np.where(flying, 2.0 * np.maximum(height_to_go, 0.0) / np.where(flying, -v_z, 1.0), np.nan)
+            down = flying & (v_z < 0.0)
+            t_go = np.where(down, 2.0 * np.maximum(height_to_go, 0.0) / np.where(down, -v_z, 1.0), np.nan)
         complete = (height_to_go <= p.complete_height_m) | (speed <= p.complete_speed_mps)
         return GuidanceCommand(a_thrust_site, t_go, complete)

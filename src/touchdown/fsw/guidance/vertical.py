@@ -64,6 +64,8 @@ class VerticalDescentParams:
 class VerticalDescentGuidance:
     """Rate-hold terminal descent with horizontal velocity nulling (see module docstring). Stateless."""
 
+    frame = "local"  # flies relative to the ground below: r = (0, 0, altitude), local ENU axes
+
     def __init__(self, params: VerticalDescentParams | None = None) -> None:
         self.params = params or VerticalDescentParams()
         self._alt = np.asarray(self.params.schedule_altitude_m, dtype=float)

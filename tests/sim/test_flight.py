@@ -1,0 +1,135 @@
+"""The closed loop: sensors, faults and flight software flying the built-in scenarios.
+
+Oracles: REFERENCE §3.4 (Apollo 11: PDI to touchdown 756 s, 45 s of hover left, braking/approach switch
+near 7,000 ft) and the HAKUTO-R M1 mechanism of REFERENCE §3.2 (a latched altimeter over a terrain step).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from touchdown.fsw.flight_software import FlightSoftware
+from touchdown.moon.constants import G_SURFACE
+from touchdown.scenario.loader import load_scenario
+from touchdown.sensors.base import Measurement
+from touchdown.sim.flight import Flight
+
+FT = 0.3048
+
+
+def test_flight_software_receives_only_measurements():
+    """Runtime half of ARCHITECTURE rule 1: every argument the FSW gets is a time or a measurement, and its
+    map is its own object, not the truth terrain."""
+    sc = load_scenario("apollo11-nominal", ["sim.t_max_s=3.0"]).scenario
+    fl = Flight(sc)
+    seen: list[type] = []
+    step = fl.fsw.step
+
+    def spy(t_s, measurements):
+        assert isinstance(t_s, float)
+        seen.extend(type(m) for m in measurements)
+        assert all(isinstance(m, Measurement) for m in measurements)
+        return step(t_s, measurements)
+
+    fl.fsw.step = spy  # type: ignore[method-assign]
+    fl.run()
+    assert {c.__name__ for c in seen} >= {"ImuMeasurement", "StarTrackerMeasurement", "AltimeterMeasurement"}
+    assert fl.fsw.map.terrain is not fl.terrain
+    assert not any(isinstance(v, (Flight, type(fl.sim))) for v in vars(fl.fsw).values())
+    assert isinstance(fl.fsw, FlightSoftware)
+
+
+def hover_time_s(propellant_kg: np.ndarray, mass_kg: np.ndarray, ve_mps: float) -> np.ndarray:
+    """Hover time [s] the propellant buys at lunar surface gravity: (vₑ/g) ln(m / (m − m_p))."""
+    return ve_mps / G_SURFACE * np.log(mass_kg / (mass_kg - propellant_kg))
+
+
+@pytest.mark.slow
+def test_apollo11_nominal_lands_like_eagle_across_20_seeds():
+    """REFERENCE §3.4: PDI → touchdown 756.39 s (± 60 s), 45 s of hover left (± 25 s), braking → approach at
+    ≈ 7,000 ft (± 15 %); every one of 20 runs (each its own noise, biases and initial error) lands."""
+    loaded = load_scenario("apollo11-nominal")
+    fl = Flight(loaded.scenario, seed=11, run_indices=np.arange(20), record=False)
+    res = fl.run()
+    td = res.sim.touchdown
+    assert res.outcomes == ["landed"] * 20, res.outcomes
+    assert np.all(np.abs(td.time_s - 756.39) <= 60.0), td.time_s
+    dry = fl.vehicle.mass.dry_mass_kg
+    hover = hover_time_s(
+        td.propellant_remaining_kg,
+        dry + td.propellant_remaining_kg,
+        fl.vehicle.engines[0].exhaust_velocity_mps,
+    )
+    assert np.all(np.abs(hover - 45.0) <= 25.0), hover
+    lim = fl.vehicle.limits
+    assert np.all(td.vertical_speed_mps <= lim.max_vertical_speed_mps)
+    assert np.all(td.horizontal_speed_mps <= lim.max_horizontal_speed_mps)
+    for events in res.events:
+        switch = [e for e in events if e["name"] == "phase:approach"]
+        assert len(switch) == 1
+        assert switch[0]["true_altitude_m"] == pytest.approx(7000 * FT, rel=0.15)
+
+
+class StepTerrain:
+    """Two plains joined by a 200 m wide ramp at longitude ``lon_step`` [rad]: ``high_m`` east of it."""
+
+    def __init__(self, lon_step: float, low_m: float, high_m: float, width_m: float = 200.0) -> None:
+        self.lon_step, self.low_m, self.high_m, self.width_m = lon_step, low_m, high_m, width_m
+        self.max_slope = (high_m - low_m) / width_m * 1.01
+        self.description = f"test step: {high_m - low_m:.0f} m cliff"
+
+    def height_gradient(self, lat, lon):
+        lat, lon = np.broadcast_arrays(np.asarray(lat, float), np.asarray(lon, float))
+        x = (np.mod(lon - self.lon_step + np.pi, 2 * np.pi) - np.pi) * 1737400.0 * np.cos(lat)  # m east of it
+        f = np.clip(x / self.width_m + 0.5, 0.0, 1.0)
+        h = self.low_m + (self.high_m - self.low_m) * f
+        ramp = (f > 0.0) & (f < 1.0)
+        return h, np.where(ramp, (self.high_m - self.low_m) / self.width_m, 0.0), np.zeros_like(h)
+
+    def height(self, lat, lon):
+        return self.height_gradient(lat, lon)[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gating", ["latch", "robust"])
+def test_gating_policy_over_a_2500_m_terrain_step(gating):
+    """HAKUTO-R M1 (REFERENCE §3.2) in miniature. The LM flies over a plateau 2.5 km above its flat onboard
+    map; the filter learns it as map offset. The plateau ends in a cliff 30 km before the site, crossed ≈ 6 km
+    up: the range jumps by 2.5 km. ``latch`` abandons the altimeter and believes the ground is still 2.5 km
+    higher (estimate off by kilometres, as on M1); ``robust`` re-admits it and stays within 50 m."""
+    site_h = -1883.0
+    loaded = load_scenario(
+        "apollo11-nominal",
+        [
+            f"fsw.navigation.gating={gating}",
+            "fsw.navigation.onboard_map=flat",
+            f"fsw.navigation.map_height_m={site_h}",
+            "fsw.navigation.terrain_sigma_m=3000.0",
+        ],
+    )
+    sc = loaded.scenario
+    lat, lon = math.radians(sc.site.lat_deg), math.radians(sc.site.lon_deg)
+    lon_step = lon + 30_000.0 / (1737400.0 * math.cos(lat))
+    terrain = StepTerrain(lon_step, site_h, site_h + 2500.0)
+    res = Flight(sc, terrain=terrain).run()
+    tm = res.telemetry
+    t = tm["t_s"][:, 0]
+    err = tm["nav_altitude_m"][:, 0] - tm["true_altitude_m"][:, 0]
+    crossing = t[np.argmax(tm["true_lon_deg"][:, 0] < math.degrees(lon_step))]
+    alt_at_crossing = tm["true_altitude_m"][t == crossing, 0][0]
+    assert 2000.0 < alt_at_crossing < 10_000.0
+    before = (t > crossing - 60.0) & (t < crossing - 1.0)
+    assert np.all(np.abs(err[before]) < 50.0)  # both policies had learned the plateau
+    events = [e["name"] for e in res.events[0]]
+    after = t > crossing + 10.0
+    if gating == "latch":
+        assert "landing_radar_abandoned" in events
+        assert np.all(err[after] < -2000.0)  # believes it is ≥ 2 km lower than it is
+        assert res.outcomes[0] != "landed"
+    else:
+        assert "landing_radar_readmitted" in events and "landing_radar_abandoned" not in events
+        assert np.max(np.abs(err[after])) < 50.0
+        assert res.outcomes[0] == "landed"
