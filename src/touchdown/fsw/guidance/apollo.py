@@ -208,7 +208,8 @@ class ApolloQuadraticGuidance:
     Each call solves the time-to-go cubic from the estimated state (nearest negative root), forms A_cmd in
     the apollo frame and returns A_cmd − g in the site frame. ``t_go_s`` is −T (positive) and NaN where the
     cubic has no negative root (the vehicle is past its aim point downrange, or the state is inconsistent
-    with the jerk target); those rows fly with T = −t_go_floor_s. ``complete`` is |T| ≤ targets.t_go_end_s.
+    with the jerk target); those rows fly with T = −t_go_floor_s and report ``complete`` (the phase has
+nothing left to fly), as do rows with |T| ≤ targets.t_go_end_s.
     """
 
     def __init__(self, targets: PhaseTargets, params: ApolloGuidanceParams | None = None) -> None:
@@ -243,5 +244,6 @@ class ApolloQuadraticGuidance:
         t_law = np.where(found, np.minimum(t_go, -self.params.t_go_floor_s), -self.params.t_go_floor_s)
         a_cmd_ap = quadratic_acceleration(t_law, r_ap, v_ap, self._r_d, self._v_d, self._a_d)
         a_thrust_site = apollo_to_site(a_cmd_ap, self._azimuth_rad) - g_site
-        complete = found & (-t_go <= self.targets.t_go_end_s)
+        # past the aim point (no root) the law has nothing left to fly: the phase is over too
+        complete = ~found | (-t_go <= self.targets.t_go_end_s)
         return GuidanceCommand(a_thrust_site, -t_go, complete)

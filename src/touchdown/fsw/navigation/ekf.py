@@ -213,13 +213,20 @@ class NavigationFilter:
         self.q = quat_normalize(np.where(flip[:, None], -q, q))
 
     # ------------------------------------------------------------------ updates
-    def _apply(self, h: Array, nu: Array, r_meas: Array, use: Mask) -> None:
-        """Joseph-form update with H (N, m, 7), innovation (N, m), noise R (N, m, m) on rows ``use``."""
+    def _apply(self, h: Array, nu: Array, r_meas: Array, use: Mask, radial: Array | None = None) -> None:
+        """Joseph-form update with H (N, m, 7), innovation (N, m), noise R (N, m, m) on rows ``use``.
+
+        ``radial`` (N, 3): when given, the position part of the gain is kept along it only (a height
+        measurement says nothing about where the vehicle is horizontally; the cross-covariance built up over
+        hundreds of kilometres of flight would otherwise move the horizontal estimate on a map error).
+        """
         ht = np.swapaxes(h, 1, 2)
         s = _mm(_mm(h, self.P), ht) + r_meas
         m = h.shape[1]
         s_inv = 1.0 / s if m == 1 else _inv3(s)
         k = _mm(_mm(self.P, ht), s_inv)  # (N, 7, m)
+        if radial is not None:
+            k[:, IR, :] = radial[:, :, None] * np.einsum("ni,nim->nm", radial, k[:, IR, :])[:, None, :]
         dx = np.einsum("nim,nm->ni", k, nu)
         ikh = np.eye(NX) - _mm(k, h)
         p_new = _mm(_mm(ikh, self.P), np.swapaxes(ikh, 1, 2)) + _mm(_mm(k, r_meas), np.swapaxes(k, 1, 2))
@@ -271,7 +278,7 @@ class NavigationFilter:
             use = admit[:, j]
             if use.any():
                 z, z_hat, h, r = models[j] if j == 0 else self._altimeter_model(meas, j)
-                self._apply(h, np.nan_to_num(z - z_hat)[:, None], r[:, None, None], use)
+                self._apply(h, np.nan_to_num(z - z_hat)[:, None], r[:, None, None], use, radial=h[:, 0, IR])
         z_all = np.stack([m[0] for m in models], axis=1)
         z_mean = np.where(present_b, z_all, 0.0).sum(axis=1) / count
         self.last_altimeter_height_m = np.where(present, z_mean, np.nan)
