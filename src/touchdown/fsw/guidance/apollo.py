@@ -209,7 +209,7 @@ class ApolloQuadraticGuidance:
     the apollo frame and returns A_cmd − g in the site frame. ``t_go_s`` is −T (positive) and NaN where the
     cubic has no negative root (the vehicle is past its aim point downrange, or the state is inconsistent
     with the jerk target); those rows fly with T = −t_go_floor_s and report ``complete`` (the phase has
-nothing left to fly), as do rows with |T| ≤ targets.t_go_end_s.
+    nothing left to fly), as do rows with |T| ≤ targets.t_go_end_s.
     """
 
     def __init__(self, targets: PhaseTargets, params: ApolloGuidanceParams | None = None) -> None:

@@ -1,0 +1,71 @@
+"""``touchdown fly``: the JSON document, the summary, the outputs and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from touchdown.cli import main
+
+SHORT = ["--set", "sim.t_max_s=20.0"]  # the first 20 s of Apollo 11's braking phase: fast
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    try:
+        main(argv)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_fly_json_document(capsys):
+    code, out, _ = run(["fly", "apollo11-nominal", "--seed", "3", "--json", *SHORT], capsys)
+    assert code == 0
+    doc = json.loads(out)  # one JSON document, nothing else on stdout
+    assert doc["scenario"] == "apollo11-nominal" and doc["seed"] == 3
+    assert doc["outcome"] == "in_flight"  # 20 s after PDI the LM is still 15 km up
+    assert set(doc["touchdown"]) == {
+        "time_s",
+        "vertical_speed_mps",
+        "horizontal_speed_mps",
+        "tilt_deg",
+        "lat_deg",
+        "lon_deg",
+        "miss_m",
+        "propellant_remaining_kg",
+    }
+    first = doc["events"][0]
+    assert first["name"] == "phase:braking" and first["t_s"] == 0.0
+    assert set(first) == {
+        "t_s",
+        "name",
+        "true_altitude_m",
+        "nav_altitude_m",
+        "vertical_speed_mps",
+        "horizontal_speed_mps",
+    }
+    assert 13_000.0 < first["true_altitude_m"] < 17_000.0  # ≈ 50,000 ft above the site (REFERENCE §3.4)
+
+
+def test_fly_out_writes_trajectory_plot_and_record(tmp_path: Path, capsys):
+    out = tmp_path / "flight"
+    code, text, _ = run(["fly", "apollo11-nominal", "--out", str(out), *SHORT], capsys)
+    assert code == 0 and "IN_FLIGHT" in text and "wrote" in text
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["flight.json", "flight.png", "scenario.toml", "trajectory.parquet"]
+    table = pq.read_table(out / "trajectory.parquet")
+    cols = set(table.column_names)
+    assert {"t_s", "true_altitude_m", "nav_altitude_m", "phase", "thrust_fraction", "propellant_kg"} <= cols
+    assert table.num_rows == 20  # FSW ticks at 0 … 19 s, recorded every 1 s
+    assert (out / "flight.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_fly_bad_override_is_one_line(capsys):
+    code, out, err = run(["fly", "apollo11-nominal", "--set", "fsw.navigation.gating=sometimes"], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("touchdown: error: --set") and "gating" in err
