@@ -286,6 +286,7 @@ def fsw_config(sc: schema.Scenario, vehicle: Vehicle) -> FswConfig:
             altimeter_sigma_m=nav.altimeter_sigma_m,
             altimeter_sigma_fraction=nav.altimeter_sigma_fraction,
             velocimeter_sigma_mps=nav.velocimeter_sigma_mps,
+            velocimeter_sigma_fraction=nav.velocimeter_sigma_fraction,
             gate=GateParams(
                 nav.gating, nav.gate_sigma, nav.latch_count, nav.robust_window_s, nav.robust_consistency_m
             ),

@@ -212,6 +212,7 @@ class Navigation(Model):
     altimeter_sigma_m: PositiveFloat = 5.0  # the filter's range noise 1σ (incl. map roughness)
     altimeter_sigma_fraction: NonNegFloat = 2e-3
     velocimeter_sigma_mps: PositiveFloat = 0.2
+    velocimeter_sigma_fraction: NonNegFloat = 2e-3  # speed-proportional part [fraction of |v|]
 
 
 class ApolloPhase(Model):

@@ -16,7 +16,8 @@ so the filter needs it: with a poor map it learns the terrain, with a good one b
   u, with c = −u·r̂ the cosine of its off-vertical angle, measures the height z = ρ c over a locally flat
   terrain at the beam's hit point p ≈ r + (h/c) u: ẑ = |r| − R − h_map(p) − b, H = [r̂ᵀ, 0, −1].
   Noise σ_z = c √(σ₀² + (f ρ)²) (the filter's belief, not the sensor's truth).
-* **Velocimeter**: surface-relative velocity in body axes, ẑ = Cᵀ (v − ω × r), 3-vector update.
+* **Velocimeter**: surface-relative velocity in body axes, ẑ = Cᵀ (v − ω × r), 3-vector update, noise
+  σ² = σ₀² + (f |ẑ|)² per axis.
 * **Attitude**: the star tracker's quaternion when valid, else propagated with the gyro's Δθ; body rate
   = Δθ / dt. (Attitude errors of arcseconds do not need a filter at these accuracies.)
 
@@ -74,6 +75,7 @@ class NavParams:
     altimeter_sigma_m: float = 5.0
     altimeter_sigma_fraction: float = 2e-3
     velocimeter_sigma_mps: float = 0.2
+    velocimeter_sigma_fraction: float = 2e-3
     gate: GateParams = field(default_factory=GateParams)
     velocimeter_consistency_mps: float = 2.0
 
@@ -297,7 +299,8 @@ class NavigationFilter:
         h = np.zeros((self.n, 3, NX))
         h[:, :, IV] = c_b
         h[:, :, IR] = -np.einsum("nij,jk->nik", c_b, skew)
-        r_meas = np.broadcast_to(np.eye(3) * p.velocimeter_sigma_mps**2, (self.n, 3, 3))
+        var = p.velocimeter_sigma_mps**2 + (p.velocimeter_sigma_fraction * norm(z_hat)) ** 2  # (N,)
+        r_meas = var[:, None, None] * np.eye(3)
         present = meas.valid & np.all(np.isfinite(meas.v_body_mps), axis=1)
         nu = np.where(present[:, None], meas.v_body_mps - z_hat, 0.0)
         s = _mm(_mm(h, self.P), np.swapaxes(h, 1, 2)) + r_meas
@@ -310,5 +313,5 @@ class NavigationFilter:
                 self.P[:, 3 + k, 3 + k] += np.where(readmit, bump[:, k], 0.0)
             admit = admit | readmit
         if admit.any():
-            self._apply(h, nu, np.array(r_meas), admit)
+            self._apply(h, nu, r_meas, admit)
         return events
