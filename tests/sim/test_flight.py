@@ -126,7 +126,7 @@ def test_gating_policy_over_a_2500_m_terrain_step(gating):
     crossing = t[np.argmax(tm["true_lon_deg"][:, 0] < math.degrees(lon_step))]
     alt_at_crossing = tm["true_altitude_m"][t == crossing, 0][0]
     assert 2000.0 < alt_at_crossing < 10_000.0
-    before = (t > crossing - 60.0) & (t < crossing - 1.0)
+    before = (t > crossing - 60.0) & (t < crossing - 20.0)  # the 45° beam sees the cliff ≈ 15 s early
     assert np.all(np.abs(err[before]) < 50.0)  # both policies had learned the plateau
     events = [e["name"] for e in res.events[0]]
     after = t > crossing + 10.0
