@@ -236,8 +236,7 @@ class FlightSoftware:
         A law works in the site frame unless it has ``frame = "local"`` (the gravity turn and the vertical
         descent fly relative to the ground below, which is what they are about far from the site too).
         """
-        site = self.site_state()
-        local = self.local_state()
+        frames: dict[str, tuple] = {}  # computed on first use: most ticks fly one kind of law
         site_basis = np.stack((self.site_east, self.site_north, self.site_up))  # rows
         a = np.zeros((self.n, 3))
         complete = np.zeros(self.n, bool)
@@ -250,12 +249,16 @@ class FlightSoftware:
             if idx.size == 0:
                 continue
             if getattr(law, "frame", "site") == "local":
-                r, v, g, basis = local
+                if "local" not in frames:
+                    frames["local"] = self.local_state()
+                r, v, g, basis = frames["local"]
                 cmd = law.command(t_s, r[idx], v[idx], g[idx])
                 b = np.stack([e[idx] for e in basis], axis=1)  # (k, 3 axes, 3 MCMF)
                 a[idx] = np.einsum("ki,kij->kj", cmd.a_thrust_site, b)
             else:
-                r, v, g = site
+                if "site" not in frames:
+                    frames["site"] = self.site_state()
+                r, v, g = frames["site"]
                 cmd = law.command(t_s, r[idx], v[idx], g[idx])
                 a[idx] = cmd.a_thrust_site @ site_basis
             complete[idx] = cmd.complete

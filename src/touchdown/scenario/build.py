@@ -208,28 +208,7 @@ def star_tracker(sc: schema.Scenario) -> StarTracker:
 
 
 def faults(sc: schema.Scenario) -> list[Fault]:
-    out = []
-    for f in sc.faults:
-
-        def tup(v):
-            return tuple(v) if isinstance(v, list) else v
-
-        out.append(
-            Fault(
-                kind=f.kind,
-                target=f.target,
-                start_time_s=f.start_time_s,
-                start_altitude_m=f.start_altitude_m,
-                start_phase=f.start_phase,
-                duration_s=math.inf if f.duration_s == "inf" else float(f.duration_s),
-                value=tup(f.value),
-                rate_per_s=tup(f.rate_per_s),
-                delay_s=f.delay_s,
-                below_m=f.below_m,
-                reference=f.reference,
-            )
-        )
-    return out
+    return [f.to_fault() for f in sc.faults]
 
 
 # ---------------------------------------------------------------------------------------------- FSW

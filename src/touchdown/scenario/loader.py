@@ -35,7 +35,6 @@ from pydantic import BaseModel, ValidationError
 
 from touchdown.errors import InputError
 from touchdown.scenario.schema import Scenario
-from touchdown.sensors.faults import Fault
 
 PathPart = str | int
 FieldPath = tuple[PathPart, ...]
@@ -109,26 +108,10 @@ def load_scenario(source: str | Path, overrides: Sequence[str] = ()) -> LoadedSc
         raise InputError(where.line(path, message)) from None
     for i, fault in enumerate(scenario.faults):
         try:
-            Fault(
-                kind=fault.kind,
-                target=fault.target,
-                start_time_s=fault.start_time_s,
-                start_altitude_m=fault.start_altitude_m,
-                start_phase=fault.start_phase,
-                duration_s=math.inf if fault.duration_s == "inf" else float(fault.duration_s),
-                value=_tuple(fault.value),
-                rate_per_s=_tuple(fault.rate_per_s),
-                delay_s=fault.delay_s,
-                below_m=fault.below_m,
-                reference=fault.reference,
-            )
+            fault.to_fault()
         except (InputError, TypeError, ValueError) as exc:
             raise InputError(where.line(("faults", i), str(exc))) from None
     return LoadedScenario(scenario, scenario.scenario.name, label, text, tuple(overrides))
-
-
-def _tuple(v: Any) -> Any:
-    return tuple(v) if isinstance(v, list) else v
 
 
 def _read(source: str | Path) -> tuple[str, bytes]:

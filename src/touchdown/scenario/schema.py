@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from touchdown.sensors.faults import ENGINE_FAULT_KINDS, FAULT_KINDS, LATE_ACQUISITION_REFERENCES
+from touchdown.sensors.faults import ENGINE_FAULT_KINDS, FAULT_KINDS, LATE_ACQUISITION_REFERENCES, Fault
 
 PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False, strict=True)]
 NonNegFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False, strict=True)]
@@ -192,6 +192,26 @@ class FaultCfg(Model):
     @property
     def is_engine_fault(self) -> bool:
         return self.kind in ENGINE_FAULT_KINDS
+
+    def to_fault(self) -> Fault:
+        """The runtime fault (raises InputError for kind-specific problems, e.g. a bias without a value)."""
+
+        def tup(v: Any) -> Any:
+            return tuple(v) if isinstance(v, list) else v
+
+        return Fault(
+            kind=self.kind,
+            target=self.target,
+            start_time_s=self.start_time_s,
+            start_altitude_m=self.start_altitude_m,
+            start_phase=self.start_phase,
+            duration_s=math.inf if self.duration_s == "inf" else float(self.duration_s),
+            value=tup(self.value),
+            rate_per_s=tup(self.rate_per_s),
+            delay_s=self.delay_s,
+            below_m=self.below_m,
+            reference=self.reference,
+        )
 
 
 class Navigation(Model):

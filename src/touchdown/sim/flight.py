@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 from touchdown.fsw.flight_software import FlightSoftware
 from touchdown.moon.frames import (
+    dcm_to_quat,
     dot,
     mci_to_mcmf,
     mcmf_to_llh,
@@ -173,8 +174,6 @@ class Flight:
         x_axis = r - np.dot(r, z) * z
         x_axis /= np.linalg.norm(x_axis)
         y_axis = np.cross(z, x_axis)
-        from touchdown.moon.frames import dcm_to_quat
-
         q = dcm_to_quat(np.stack((x_axis, y_axis, z), axis=-1))
         prop = build.propellant_kg(self.sc, self.vehicle)
         n = self.n

@@ -27,7 +27,7 @@ Everything is batch-first; row i depends only on row i (explicit 3×3 inverse, n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -142,7 +142,7 @@ class NavigationFilter:
         if sensor not in self.gates:
             gp = self.params.gate
             if consistency is not None:
-                gp = GateParams(gp.policy, gp.gate_sigma, gp.latch_count, gp.window_s, consistency)
+                gp = replace(gp, consistency=consistency)
             self.gates[sensor] = Gate(sensor, gp, self.n)
         return self.gates[sensor]
 
