@@ -15,6 +15,7 @@ from touchdown.fsw.guidance import (
     GravityTurnGuidance,
     GravityTurnParams,
     GuidanceLaw,
+    PoweredBrakingGuidance,
     VerticalDescentGuidance,
     VerticalDescentParams,
 )
@@ -128,6 +129,7 @@ def laws() -> list[GuidanceLaw]:
             )
         ),
         GravityTurnGuidance(),
+        PoweredBrakingGuidance(),
     ]
 
 

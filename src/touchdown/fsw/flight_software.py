@@ -188,7 +188,7 @@ class FlightSoftware:
                 if not isinstance(m, kind):
                     continue
                 if isinstance(m, ImuMeasurement):
-                    self.nav.propagate(m)
+                    self.nav.propagate(m, free_fall=self.phase == COAST)
                 elif isinstance(m, StarTrackerMeasurement):
                     self.nav.update_attitude(m)
                 else:
@@ -207,6 +207,8 @@ class FlightSoftware:
         old = self.phase.copy()
         ignite = (self.phase == COAST) & (t_s >= cfg.ignition_time_s - 1e-9)
         self.phase = np.where(ignite, BRAKING, self.phase)
+        if ignite.any():
+            self.nav.end_accel_calibration(ignite)
         low = altitude <= cfg.terminal_altitude_m
         after_braking = APPROACH if cfg.approach is not None else TERMINAL
         brake_done = (old == BRAKING) & (complete | low)
@@ -248,18 +250,22 @@ class FlightSoftware:
             idx = np.flatnonzero(rows)
             if idx.size == 0:
                 continue
+            extra = {}
+            if getattr(law, "uses_thrust_capability", False):
+                capacity = self.allocator.capacity(self.enabled[idx])
+                extra["a_max_mps2"] = capacity / np.maximum(self.mass_kg[idx], 1e-9)
             if getattr(law, "frame", "site") == "local":
                 if "local" not in frames:
                     frames["local"] = self.local_state()
                 r, v, g, basis = frames["local"]
-                cmd = law.command(t_s, r[idx], v[idx], g[idx])
+                cmd = law.command(t_s, r[idx], v[idx], g[idx], **extra)
                 b = np.stack([e[idx] for e in basis], axis=1)  # (k, 3 axes, 3 MCMF)
                 a[idx] = np.einsum("ki,kij->kj", cmd.a_thrust_site, b)
             else:
                 if "site" not in frames:
                     frames["site"] = self.site_state()
                 r, v, g = frames["site"]
-                cmd = law.command(t_s, r[idx], v[idx], g[idx])
+                cmd = law.command(t_s, r[idx], v[idx], g[idx], **extra)
                 a[idx] = cmd.a_thrust_site @ site_basis
             complete[idx] = cmd.complete
             t_go[idx] = cmd.t_go_s

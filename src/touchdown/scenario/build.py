@@ -23,6 +23,8 @@ from touchdown.fsw.guidance import (
     ApolloQuadraticGuidance,
     GravityTurnGuidance,
     GravityTurnParams,
+    PoweredBrakingGuidance,
+    PoweredBrakingParams,
     GuidanceLaw,
     VerticalDescentGuidance,
     VerticalDescentParams,
@@ -212,7 +214,8 @@ def faults(sc: schema.Scenario) -> list[Fault]:
 
 
 # ---------------------------------------------------------------------------------------------- FSW
-def guidance_law(sc: schema.Scenario, phase: schema.PhaseLaw) -> GuidanceLaw:
+def guidance_law(sc: schema.Scenario, phase: schema.PhaseLaw, vehicle: Vehicle) -> GuidanceLaw:
+    """The guidance law a phase names, configured from the scenario and the flight software's vehicle."""
     if isinstance(phase, schema.ApolloPhase):
         targets = TARGET_SETS[phase.targets]
         if phase.t_go_end_s is not None:
@@ -226,8 +229,20 @@ def guidance_law(sc: schema.Scenario, phase: schema.PhaseLaw) -> GuidanceLaw:
                 vertical_rate_mps=phase.vertical_rate_mps,
                 tau_vertical_s=phase.tau_vertical_s,
                 tau_horizontal_s=phase.tau_horizontal_s,
+                max_tilt_deg=phase.max_tilt_deg,
                 schedule_altitude_m=tuple(phase.schedule_altitude_m),
                 schedule_vertical_rate_mps=tuple(phase.schedule_vertical_rate_mps),
+            )
+        )
+    if isinstance(phase, schema.PoweredBrakingPhase):
+        return PoweredBrakingGuidance(
+            PoweredBrakingParams(
+                gate_altitude_m=phase.gate_altitude_m,
+                gate_vertical_rate_mps=phase.gate_vertical_rate_mps,
+                exhaust_velocity_mps=vehicle.total_max_thrust_n
+                / float(np.sum(vehicle.max_thrust_n / vehicle.exhaust_velocity_mps)),
+                complete_speed_mps=phase.complete_speed_mps,
+                t_go_end_s=phase.t_go_end_s,
             )
         )
     return GravityTurnGuidance(GravityTurnParams(target_altitude_m=phase.target_altitude_m))
@@ -246,9 +261,9 @@ def fsw_config(sc: schema.Scenario, vehicle: Vehicle) -> FswConfig:
     return FswConfig(
         site_lat_rad=lat,
         site_lon_rad=lon,
-        braking=guidance_law(sc, f.guidance.braking),
-        approach=None if f.guidance.approach is None else guidance_law(sc, f.guidance.approach),
-        terminal=guidance_law(sc, f.guidance.terminal),
+        braking=guidance_law(sc, f.guidance.braking, vehicle),
+        approach=None if f.guidance.approach is None else guidance_law(sc, f.guidance.approach, vehicle),
+        terminal=guidance_law(sc, f.guidance.terminal, vehicle),
         ignition_time_s=f.sequencer.ignition_time_s,
         terminal_altitude_m=f.sequencer.terminal_altitude_m,
         cutoffs=cutoffs,
@@ -266,6 +281,7 @@ def fsw_config(sc: schema.Scenario, vehicle: Vehicle) -> FswConfig:
             altimeter_sigma_fraction=nav.altimeter_sigma_fraction,
             velocimeter_sigma_mps=nav.velocimeter_sigma_mps,
             velocimeter_sigma_fraction=nav.velocimeter_sigma_fraction,
+            calibrate_accel_in_coast=nav.calibrate_accel_in_coast,
             gate=GateParams(
                 nav.gating, nav.gate_sigma, nav.latch_count, nav.robust_window_s, nav.robust_consistency_m
             ),

@@ -31,7 +31,7 @@ Finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
 Vec3 = tuple[Finite, Finite, Finite]
 Bool = Annotated[bool, Field(strict=True)]
 
-GUIDANCE_LAWS = ("apollo", "vertical", "gravity_turn")
+GUIDANCE_LAWS = ("apollo", "vertical", "gravity_turn", "powered_braking")
 GATING_POLICIES = ("latch", "robust", "none")
 ONBOARD_MAPS = ("flat", "dem")
 TERRAIN_SOURCES = ("lola", "synthetic", "flat")
@@ -233,6 +233,7 @@ class Navigation(Model):
     altimeter_sigma_fraction: NonNegFloat = 2e-3
     velocimeter_sigma_mps: PositiveFloat = 0.2
     velocimeter_sigma_fraction: NonNegFloat = 2e-3  # speed-proportional part [fraction of |v|]
+    calibrate_accel_in_coast: Bool = True  # accelerometer bias = mean output in free fall before ignition
 
 
 class ApolloPhase(Model):
@@ -248,6 +249,7 @@ class VerticalPhase(Model):
     schedule_vertical_rate_mps: list[Finite] = Field(default_factory=list)
     tau_vertical_s: PositiveFloat = 2.0
     tau_horizontal_s: PositiveFloat = 4.0
+    max_tilt_deg: Annotated[float, Field(strict=True, ge=0.0, lt=90.0)] = 30.0  # from the local vertical
 
     @model_validator(mode="after")
     def _schedule(self) -> VerticalPhase:
@@ -261,7 +263,19 @@ class GravityTurnPhase(Model):
     target_altitude_m: Finite = 30.0
 
 
-PhaseLaw = Annotated[ApolloPhase | VerticalPhase | GravityTurnPhase, Field(discriminator="law")]
+class PoweredBrakingPhase(Model):
+    """Full-thrust braking that pitches up to null the horizontal speed at a gate (fsw/guidance/powered_braking)."""
+
+    law: Literal["powered_braking"]
+    gate_altitude_m: NonNegFloat = 2000.0  # above the ground below
+    gate_vertical_rate_mps: Finite = 0.0  # up positive
+    complete_speed_mps: PositiveFloat = 2.0  # horizontal speed that ends the phase
+    t_go_end_s: PositiveFloat = 5.0
+
+
+PhaseLaw = Annotated[
+    ApolloPhase | VerticalPhase | GravityTurnPhase | PoweredBrakingPhase, Field(discriminator="law")
+]
 
 
 class Guidance(Model):

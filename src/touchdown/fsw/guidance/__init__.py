@@ -1,4 +1,4 @@
-"""Guidance laws: one small interface (``GuidanceLaw``), three laws, and the Apollo 11 targets.
+"""Guidance laws: one small interface (``GuidanceLaw``), four laws, and the Apollo 11 targets.
 
 Every law works in the landing-site ENU frame on the navigation estimate and returns the thrust
 acceleration the engines must provide (``GuidanceCommand``). See docs/guidance.md.
@@ -14,6 +14,7 @@ from touchdown.fsw.guidance.apollo import (
 )
 from touchdown.fsw.guidance.base import GuidanceCommand, GuidanceLaw
 from touchdown.fsw.guidance.gravity_turn import GravityTurnGuidance, GravityTurnParams
+from touchdown.fsw.guidance.powered_braking import PoweredBrakingGuidance, PoweredBrakingParams
 from touchdown.fsw.guidance.targets import (
     APOLLO11_APPROACH,
     APOLLO11_BRAKING,
@@ -38,6 +39,8 @@ __all__ = [
     "GuidanceCommand",
     "GuidanceLaw",
     "PhaseTargets",
+    "PoweredBrakingGuidance",
+    "PoweredBrakingParams",
     "VerticalDescentGuidance",
     "VerticalDescentParams",
     "apollo_to_site",

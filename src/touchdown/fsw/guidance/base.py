@@ -42,6 +42,11 @@ class GuidanceLaw(Protocol):
     ``command`` must be batch-first and deterministic: row i of the outputs depends only on row i of the
     inputs and on the law's documented per-trajectory state. The built-in laws are stateless (``reset``
     does nothing), so a sequencer may call them on any subset of trajectories.
+
+    Optional class attributes a law may declare: ``frame = "local"`` to be given the state in the local
+    east-north-up frame below the vehicle (r = (0, 0, altitude above the believed terrain)) instead of the
+    site frame, and ``uses_thrust_capability = True`` to be called with ``a_max_mps2`` (N,), the flight
+    software's estimate of the largest thrust acceleration the enabled engines give [m/s²].
     """
 
     def reset(self, n: int) -> None:

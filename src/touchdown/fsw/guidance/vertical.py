@@ -2,9 +2,14 @@
 
 Law (site frame, up = z; first-order rate hold on each channel)::
 
-    a_z   = (ḣ_cmd(h) − v_z) / τ_v,        a_h = −v_h / τ_h,        thrust acceleration = a − g.
+    a_z   = (ḣ_cmd(h) − v_z) / τ_v,        a_h = −v_h / τ_h,        thrust acceleration = a − g,
 
-On a double integrator with constant ḣ_cmd this gives v_z − ḣ_cmd = (v_z0 − ḣ_cmd) e^(−t/τ_v) and
+then limited to what a descent engine can do: its vertical part is never negative (an engine cannot pull
+the lander down: when ḣ_cmd asks for more than free fall the law lets gravity act and asks for no thrust,
+so the attitude stays upright), and its horizontal part is at most tan(``max_tilt_deg``) times the vertical
+part (the lander stays within that tilt of vertical while it nulls the drift).
+
+Within those limits, on a double integrator with constant ḣ_cmd this gives v_z − ḣ_cmd = (v_z0 − ḣ_cmd) e^(−t/τ_v) and
 v_h = v_h0 e^(−t/τ_h) exactly. ḣ_cmd is either a constant (Apollo P66: −3 ft/s, REFERENCE §3.4;
 Series 1: final ≈ −1 m/s, REFERENCE §3.1) or a piecewise-linear schedule of the estimated altitude
 h = r_site z (height above the site's datum), held constant beyond the table's ends.
@@ -33,6 +38,7 @@ class VerticalDescentParams:
         velocity nulling [s].
     schedule_altitude_m, schedule_vertical_rate_mps: optional piecewise-linear ḣ_cmd(h) table (altitudes
         strictly increasing [m], rates [m/s]); when given it replaces ``vertical_rate_mps``.
+    max_tilt_deg: largest angle of the thrust from the local vertical while nulling drift [deg].
     """
 
     vertical_rate_mps: float = -1.0
@@ -40,8 +46,11 @@ class VerticalDescentParams:
     tau_horizontal_s: float = 4.0
     schedule_altitude_m: tuple[float, ...] = ()
     schedule_vertical_rate_mps: tuple[float, ...] = ()
+    max_tilt_deg: float = 30.0
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.max_tilt_deg) and 0.0 <= self.max_tilt_deg < 90.0):
+            raise InputError(f"must be in [0, 90) deg, got {self.max_tilt_deg!r}", where="max_tilt_deg")
         if not math.isfinite(self.vertical_rate_mps):
             raise InputError(f"must be finite, got {self.vertical_rate_mps!r}", where="vertical_rate_mps")
         for name in ("tau_vertical_s", "tau_horizontal_s"):
@@ -70,6 +79,7 @@ class VerticalDescentGuidance:
         self.params = params or VerticalDescentParams()
         self._alt = np.asarray(self.params.schedule_altitude_m, dtype=float)
         self._rate = np.asarray(self.params.schedule_vertical_rate_mps, dtype=float)
+        self._tan_tilt = math.tan(math.radians(self.params.max_tilt_deg))
 
     def reset(self, n: int) -> None:
         """Nothing to reset: the law keeps no per-trajectory state."""
@@ -93,5 +103,11 @@ class VerticalDescentGuidance:
             ),
             axis=-1,
         )
+        a_thrust = a_cmd - g_site
+        a_thrust[:, 2] = np.maximum(a_thrust[:, 2], 0.0)
+        h_max = self._tan_tilt * a_thrust[:, 2]
+        h_mag = np.hypot(a_thrust[:, 0], a_thrust[:, 1])
+        scale = np.where(h_mag > h_max, h_max / np.where(h_mag > 0.0, h_mag, 1.0), 1.0)
+        a_thrust[:, :2] *= scale[:, None]
         n = r_site.shape[0]
-        return GuidanceCommand(a_cmd - g_site, np.full(n, np.nan), np.zeros(n, dtype=bool))
+        return GuidanceCommand(a_thrust, np.full(n, np.nan), np.zeros(n, dtype=bool))

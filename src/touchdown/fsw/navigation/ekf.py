@@ -18,6 +18,11 @@ so the filter needs it: with a poor map it learns the terrain, with a good one b
   Noise σ_z = c √(σ₀² + (f ρ)²) (the filter's belief, not the sensor's truth).
 * **Velocimeter**: surface-relative velocity in body axes, ẑ = Cᵀ (v − ω × r), 3-vector update, noise
   σ² = σ₀² + (f |ẑ|)² per axis.
+* **Accelerometer calibration in coast**: in free fall the accelerometers should read zero, so the mean
+  of their output over the coast before ignition is their bias (``calibrate_accel_in_coast``; real landers
+  do this before the powered descent). The estimate is subtracted from every later Δv. Its error is the
+  noise averaged over the coast (σ_VRW/√t) plus the bias drift afterwards; scale-factor and misalignment
+  errors remain. No coast (e.g. a run starting at PDI): no calibration.
 * **Attitude**: the star tracker's quaternion when valid, else propagated with the gyro's Δθ; body rate
   = Δθ / dt. (Attitude errors of arcseconds do not need a filter at these accuracies.)
 
@@ -78,6 +83,8 @@ class NavParams:
     velocimeter_sigma_fraction: float = 2e-3
     gate: GateParams = field(default_factory=GateParams)
     velocimeter_consistency_mps: float = 2.0
+    calibrate_accel_in_coast: bool = True
+    accel_calibration_min_s: float = 10.0  # shortest coast that gives a calibration [s]
 
 
 def quat_from_rotation_vector(theta: Array) -> Array:
@@ -124,6 +131,9 @@ class NavigationFilter:
         # last altimeter tick, for telemetry: mean height reading and whether it was used
         self.last_altimeter_height_m = np.full(n, np.nan)
         self.last_altimeter_accepted = np.zeros(n, bool)
+        self.accel_bias_body = np.zeros((n, 3))  # estimated accelerometer bias, body axes [m/s²]
+        self._cal_dv = np.zeros((n, 3))  # Σ Δv_body over free fall [m/s]
+        self._cal_t = np.zeros(n)  # Σ dt over free fall [s]
 
     # ------------------------------------------------------------------ set-up
     def initialize(self, t_s: float, r_mci: Array, v_mci: Array, q_body_to_mci: Array) -> None:
@@ -169,14 +179,23 @@ class NavigationFilter:
         return h - self.believed_terrain_m(lat, lon)
 
     # ------------------------------------------------------------------ propagation
-    def propagate(self, imu: ImuMeasurement) -> None:
-        """Strapdown propagation over the IMU interval ending at ``imu.t_s``."""
+    def propagate(self, imu: ImuMeasurement, free_fall: Mask | None = None) -> None:
+        """Strapdown propagation over the IMU interval ending at ``imu.t_s``.
+
+        ``free_fall`` (N,): rows known to be coasting with the engines off; their accelerometer output is
+        accumulated for the bias calibration (see :meth:`end_accel_calibration`).
+        """
         dt = imu.dt_s
+        if free_fall is not None and self.params.calibrate_accel_in_coast:
+            use = free_fall & imu.accel_valid
+            self._cal_dv += np.where(use[:, None], imu.delta_v_body_mps, 0.0)
+            self._cal_t += np.where(use, dt, 0.0)
+        dv_body = imu.delta_v_body_mps - self.accel_bias_body * dt
         dth = np.where(imu.gyro_valid[:, None], imu.delta_theta_body_rad, self.w * dt)
         q_mid = quat_normalize(quat_multiply(self.q, quat_from_rotation_vector(0.5 * dth)))
         self.q = quat_normalize(quat_multiply(self.q, quat_from_rotation_vector(dth)))
         self.w = dth / dt
-        dv = np.where(imu.accel_valid[:, None], quat_rotate(q_mid, imu.delta_v_body_mps), 0.0)
+        dv = np.where(imu.accel_valid[:, None], quat_rotate(q_mid, dv_body), 0.0)
         r0, v0 = self.x[:, IR], self.x[:, IV]
         g0 = self.gravity.acceleration(r0)
         r1 = r0 + v0 * dt + 0.5 * (dv + g0 * dt) * dt
@@ -205,6 +224,15 @@ class NavigationFilter:
         qm[:, IV, IV] = eye * (s * dt)
         qm[:, IB, IB] = p.terrain_rw_m2_per_m * v_ground * dt
         self.P = _mm(_mm(f, self.P), np.swapaxes(f, 1, 2)) + qm
+
+    def end_accel_calibration(self, rows: Mask) -> None:
+        """Rows leaving free fall: their accelerometer bias estimate becomes the mean output over the coast
+        (when the coast lasted at least ``accel_calibration_min_s``); the accumulators are cleared."""
+        ok = rows & (self._cal_t >= self.params.accel_calibration_min_s)
+        mean = self._cal_dv / np.where(self._cal_t > 0.0, self._cal_t, 1.0)[:, None]
+        self.accel_bias_body = np.where(ok[:, None], mean, self.accel_bias_body)
+        self._cal_dv[rows] = 0.0
+        self._cal_t[rows] = 0.0
 
     def update_attitude(self, st: StarTrackerMeasurement) -> None:
         """Take the star tracker's attitude where it is valid."""

@@ -1,0 +1,109 @@
+"""Powered braking to a high gate at full thrust: retro-thrust on the horizontal, the vertical channel steered.
+
+Landers with little thrust margin (Series 1: ≈ 1,600 N on ≈ 850 kg, 1.2 lunar g, REFERENCE §3.1) cannot fly
+a position-targeting law such as Apollo's: they brake from perilune at full thrust and *pitch up* as the
+orbital speed bleeds off, so that the horizontal speed is nulled at a gate (≈ 2 km up, vertical, REFERENCE
+§3.1). This law does exactly that, in the local east-north-up frame below the vehicle (up = z, r_z = altitude
+above the believed terrain):
+
+* time to null the horizontal speed v_h with the horizontal thrust share cos θ of a full-thrust burn, with
+  the mass falling (rocket equation, a_max = F/m, ṁ = F/vₑ)::
+
+      T = (vₑ / a_max) (1 − exp(−v_h / (vₑ cos θ)))
+
+* vertical channel: the linear-acceleration (E-guidance) solution that reaches the gate altitude h_g with
+  vertical rate ḣ_g in T, plus the gravity the curved path does not cancel::
+
+      ḧ_cmd = 6 (h_g − h) / T² − (4 ḣ + 2 ḣ_g) / T
+      a_z   = ḧ_cmd − g_z − v_h² / (R + h)                (centrifugal relief of a curved path)
+
+  clamped to [0, a_max] (the law never thrusts downward: it lets gravity do that);
+* horizontal: the rest of full thrust, against the horizontal velocity, a_h = √(a_max² − a_z²).
+
+θ is solved by a fixed-point iteration (eight passes). ``complete`` when v_h ≤ ``complete_speed_mps`` or
+T ≤ ``t_go_end_s``; the terminal phase then flies the last kilometres. ``t_go_s`` = T. Stateless.
+
+The law needs each trajectory's thrust capability a_max [m/s²]: it declares ``uses_thrust_capability`` and
+the flight software passes its own estimate (engine capacity over gauged mass), see ``base.GuidanceLaw``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from touchdown.errors import InputError
+from touchdown.fsw.guidance.base import Array, GuidanceCommand, check_state
+from touchdown.moon.constants import R_MOON
+
+
+@dataclass(frozen=True)
+class PoweredBrakingParams:
+    """gate_altitude_m: altitude above the ground where the horizontal speed is nulled [m].
+    gate_vertical_rate_mps: vertical rate at the gate, up positive [m/s].
+    exhaust_velocity_mps: effective exhaust velocity of the braking engines, vₑ [m/s].
+    reference_radius_m: radius of the body for the centrifugal term [m].
+    complete_speed_mps: horizontal speed that ends the phase [m/s].
+    t_go_end_s: time to go that ends the phase (the E-guidance gains grow as 1/T²) [s].
+    """
+
+    gate_altitude_m: float = 2000.0
+    gate_vertical_rate_mps: float = 0.0
+    exhaust_velocity_mps: float = 2900.0
+    reference_radius_m: float = R_MOON
+    complete_speed_mps: float = 2.0
+    t_go_end_s: float = 5.0
+
+    def __post_init__(self) -> None:
+        for name in ("gate_altitude_m", "gate_vertical_rate_mps"):
+            value = getattr(self, name)
+            if not math.isfinite(value):
+                raise InputError(f"must be finite, got {value!r}", where=name)
+        for name in ("exhaust_velocity_mps", "reference_radius_m", "complete_speed_mps", "t_go_end_s"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0.0):
+                raise InputError(f"must be finite and > 0, got {value!r}", where=name)
+
+
+class PoweredBrakingGuidance:
+    """Full-thrust braking that pitches up to reach a high gate with no horizontal speed (module doc)."""
+
+    frame = "local"  # relative to the ground below: r = (0, 0, altitude), local ENU axes
+    uses_thrust_capability = True  # command() takes a_max_mps2
+
+    def __init__(self, params: PoweredBrakingParams | None = None) -> None:
+        self.params = params or PoweredBrakingParams()
+
+    def reset(self, n: int) -> None:
+        """Nothing to reset: the law keeps no per-trajectory state."""
+
+    def command(
+        self, t_s: ArrayLike, r_site: Array, v_site: Array, g_site: Array, a_max_mps2: ArrayLike = 1.0
+    ) -> GuidanceCommand:
+        """Thrust acceleration [m/s²] in the local frame; ``a_max_mps2`` (N,) is the thrust capability."""
+        r_site, v_site, g_site = check_state(r_site, v_site, g_site)
+        p = self.params
+        a_max = np.broadcast_to(np.asarray(a_max_mps2, dtype=float), r_site.shape[:1])
+        a_max = np.maximum(a_max, 1e-9)
+        h = r_site[:, 2]
+        hdot = v_site[:, 2]
+        v_h_vec = v_site[:, :2]
+        v_h = np.hypot(v_h_vec[:, 0], v_h_vec[:, 1])
+        relief = v_h * v_h / (p.reference_radius_m + h)
+        ve = p.exhaust_velocity_mps
+        cos_theta = np.ones_like(h)
+        for _ in range(8):  # contracts by ≈ 0.3 per pass at Series 1 numbers
+            dv = v_h / np.maximum(cos_theta, 0.05)
+            t_go = np.maximum((ve / a_max) * -np.expm1(-dv / ve), p.t_go_end_s)
+            hddot = 6.0 * (p.gate_altitude_m - h) / t_go**2 - (4.0 * hdot + 2.0 * p.gate_vertical_rate_mps) / t_go
+            a_z = np.clip(hddot - g_site[:, 2] - relief, 0.0, a_max)
+            a_hz = np.sqrt(np.maximum(a_max * a_max - a_z * a_z, 0.0))
+            cos_theta = a_hz / a_max
+        safe = np.where(v_h > 0.0, v_h, 1.0)
+        a_h = np.where(v_h > 0.0, a_hz / safe, 0.0)[:, None] * -v_h_vec
+        a_thrust = np.column_stack((a_h, a_z))
+        complete = (v_h <= p.complete_speed_mps) | (t_go <= p.t_go_end_s)
+        return GuidanceCommand(a_thrust, t_go, complete)
