@@ -37,8 +37,8 @@ def test_circular_orbit_speed_at_the_gate_is_all_retro_thrust():
 
 
 def test_vertical_channel_is_the_e_guidance_solution():
-    """Below orbital speed, high above the gate: a_z = 6 Δh/T² − (4ḣ + 2ḣ_g)/T − g_z − v_h²/(R + h), the rest of
-    full thrust on the horizontal against v_h, and T consistent with the horizontal share (fixed point)."""
+    """Below orbital speed, high above the gate: a_z = 6 Δh/T² − (4ḣ + 2ḣ_g)/T − g_z − v_h²/(R + h), the
+    rest of full thrust on the horizontal against v_h, and T consistent with the horizontal share."""
     p = PoweredBrakingParams(gate_altitude_m=2000.0, gate_vertical_rate_mps=-5.0, exhaust_velocity_mps=2900.0)
     law = PoweredBrakingGuidance(p)
     h, hdot, v_e, v_n, a_max = 9000.0, -40.0, 300.0, -400.0, 2.6

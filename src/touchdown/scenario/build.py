@@ -23,9 +23,9 @@ from touchdown.fsw.guidance import (
     ApolloQuadraticGuidance,
     GravityTurnGuidance,
     GravityTurnParams,
+    GuidanceLaw,
     PoweredBrakingGuidance,
     PoweredBrakingParams,
-    GuidanceLaw,
     VerticalDescentGuidance,
     VerticalDescentParams,
 )

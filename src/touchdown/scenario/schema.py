@@ -264,7 +264,7 @@ class GravityTurnPhase(Model):
 
 
 class PoweredBrakingPhase(Model):
-    """Full-thrust braking that pitches up to null the horizontal speed at a gate (fsw/guidance/powered_braking)."""
+    """Full-thrust braking that pitches up to null the horizontal speed at a gate (powered_braking.py)."""
 
     law: Literal["powered_braking"]
     gate_altitude_m: NonNegFloat = 2000.0  # above the ground below

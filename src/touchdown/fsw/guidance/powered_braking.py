@@ -1,4 +1,4 @@
-"""Powered braking to a high gate at full thrust: retro-thrust on the horizontal, the vertical channel steered.
+"""Powered braking to a high gate at full thrust: retro-thrust on the horizontal, a steered vertical.
 
 Landers with little thrust margin (Series 1: ≈ 1,600 N on ≈ 850 kg, 1.2 lunar g, REFERENCE §3.1) cannot fly
 a position-targeting law such as Apollo's: they brake from perilune at full thrust and *pitch up* as the
@@ -98,7 +98,8 @@ class PoweredBrakingGuidance:
         for _ in range(8):  # contracts by ≈ 0.3 per pass at Series 1 numbers
             dv = v_h / np.maximum(cos_theta, 0.05)
             t_go = np.maximum((ve / a_max) * -np.expm1(-dv / ve), p.t_go_end_s)
-            hddot = 6.0 * (p.gate_altitude_m - h) / t_go**2 - (4.0 * hdot + 2.0 * p.gate_vertical_rate_mps) / t_go
+            dh = p.gate_altitude_m - h
+            hddot = 6.0 * dh / t_go**2 - (4.0 * hdot + 2.0 * p.gate_vertical_rate_mps) / t_go
             a_z = np.clip(hddot - g_site[:, 2] - relief, 0.0, a_max)
             a_hz = np.sqrt(np.maximum(a_max * a_max - a_z * a_z, 0.0))
             cos_theta = a_hz / a_max

@@ -9,7 +9,8 @@ the lander down: when ḣ_cmd asks for more than free fall the law lets gravity 
 so the attitude stays upright), and its horizontal part is at most tan(``max_tilt_deg``) times the vertical
 part (the lander stays within that tilt of vertical while it nulls the drift).
 
-Within those limits, on a double integrator with constant ḣ_cmd this gives v_z − ḣ_cmd = (v_z0 − ḣ_cmd) e^(−t/τ_v) and
+Within those limits, on a double integrator with constant ḣ_cmd this gives
+v_z − ḣ_cmd = (v_z0 − ḣ_cmd) e^(−t/τ_v) and
 v_h = v_h0 e^(−t/τ_h) exactly. ḣ_cmd is either a constant (Apollo P66: −3 ft/s, REFERENCE §3.4;
 Series 1: final ≈ −1 m/s, REFERENCE §3.1) or a piecewise-linear schedule of the estimated altitude
 h = r_site z (height above the site's datum), held constant beyond the table's ends.
