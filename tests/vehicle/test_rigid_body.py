@@ -97,6 +97,27 @@ def test_off_axis_engine_makes_torque_r_cross_f():
     assert xdot[0, 5] == pytest.approx(200.0 / 150.0)
 
 
+def test_thrust_loss_scales_delivered_thrust_and_flow_of_an_on_off_engine():
+    """Series 1's 400 N engine is on/off (REFERENCE §3.1): a degraded engine delivers (1 − loss) of its
+    thrust at the same Isp, whatever the (clipped) throttle command."""
+    veh = series1()
+    dyn = RigidBodyDynamics(veh, UniformGravity([0.0, 0.0, 0.0]))
+    n_e = len(veh.engines)
+    lit = np.r_[1.0, np.zeros(n_e - 1)]  # lagged thrust level already at the command
+    x = make_state(veh, HIGH, (0, 0, 0), (1, 0, 0, 0), propellant_kg=400.0, throttle=lit)
+    throttle, on = np.ones((1, n_e)), np.zeros((1, n_e), bool)
+    on[0, 0] = True  # main_400n alone
+    full = dyn.derivative(0.0, x, Commands(throttle, on, np.zeros((1, 3))), np.array([True]))
+    scale = np.ones((1, n_e))
+    scale[0, 0] = 0.5
+    half = dyn.derivative(0.0, x, Commands(throttle, on, np.zeros((1, 3)), scale), np.array([True]))
+    m = x[0, M]
+    assert full[0, 5] == pytest.approx(400.0 / m) and half[0, 5] == pytest.approx(200.0 / m)
+    assert half[0, M] == pytest.approx(0.5 * full[0, M]) and full[0, M] == pytest.approx(
+        -400.0 / veh.exhaust_velocity_mps[0]
+    )
+
+
 def test_lm_descent_engine_mass_flow_matches_luminary_constant():
     """REFERENCE §3.4: 43,670 N and vₑ = 2955.89 m/s give ṁ ≈ 14.8 kg/s at the fixed-throttle position."""
     veh = apollo_lm()

@@ -26,13 +26,13 @@ Sensor kinds (applied in the declared order, each to the output of the previous 
     late_acquisition  invalid until ``reference`` first falls to ``below_m``: ``"altitude"`` (the caller's
                       altitude) or ``"range"`` (the channel's own value, per beam)
 
-Engine kinds act as command filters on the flight software's (throttle (N, E), engine_on (N, E))::
+Engine kinds act on what the engines deliver, not on what the flight software believes it commanded::
 
-    thrust_loss       throttle × (1 − value); exact only while the result stays inside the engine's
-                      throttle limits — :meth:`FaultInjector.thrust_scale` gives the (N, E) multiplier
-                      for a model that scales delivered thrust instead
-    fail_to_ignite    an engine that is not burning cannot be lit while the fault is active
-                      (one already burning keeps burning until it is commanded off)
+    thrust_loss       delivered thrust (and flow) × (1 − value), whatever the throttle, so it bites an
+                      on/off engine too: :meth:`FaultInjector.thrust_scale` gives the (N, E) multiplier
+                      the truth dynamics apply (``Commands.thrust_scale``)
+    fail_to_ignite    a command filter: an engine that is not burning cannot be lit while the fault is
+                      active (one already burning keeps burning until it is commanded off)
 
 The functions :func:`apply_sensor_faults` and :func:`apply_engine_faults` are pure in their inputs except for
 the explicit :class:`FaultState` they update; :class:`FaultInjector` bundles specs and state.
@@ -402,14 +402,12 @@ def apply_engine_faults(
         cols = _engine_columns(f, engine_names)
         active = _update_onset(f, m, trig)
         if f.kind == "thrust_loss":
-            for e in cols:
-                u[:, e] = np.where(active, u[:, e] * (1.0 - float(f.value)), u[:, e])  # type: ignore[arg-type]
-        else:  # fail_to_ignite
-            if m.burning is None:
-                m.burning = np.zeros(on.shape, bool)
-            for e in cols:
-                on[:, e] = np.where(active, on[:, e] & m.burning[:, e], on[:, e])
-            m.burning = on.copy()
+            continue  # acts on delivered thrust, not on the command: see thrust_scale
+        if m.burning is None:  # fail_to_ignite
+            m.burning = np.zeros(on.shape, bool)
+        for e in cols:
+            on[:, e] = np.where(active, on[:, e] & m.burning[:, e], on[:, e])
+        m.burning = on.copy()
     return u, on
 
 

@@ -97,6 +97,7 @@ class Flight:
             channels[self.velocimeter.name] = ("velocity",)
         validate_targets(self.fault_list, channels, [e.name for e in self.vehicle.engines])
         self.faults = FaultInjector(self.fault_list, n)
+        self._thrust_faults = any(f.kind == "thrust_loss" for f in self.fault_list)
         lat, lon = build.site_rad(sc)
         self.site = (lat, lon)
         self.dt_fsw = 1.0 / sc.fsw.rate_hz
@@ -238,7 +239,8 @@ class Flight:
             if self.record and k % self.record_every == 0:
                 self._record(t, x, trig.altitude_m)
             prev["t"], prev["x"] = t, x.copy()
-            return Commands(throttle, on, cmd.torque_body_nm)
+            scale = self.faults.thrust_scale(names, trig) if self._thrust_faults else None
+            return Commands(throttle, on, cmd.torque_body_nm, scale)
 
         res = self.sim.run(x0, source, t_max_s=sc.sim.t_max_s)
         for ev in self.events:

@@ -19,12 +19,15 @@ class Commands:
 
     ``throttle`` (N, E): commanded fraction of each engine's max thrust (clipped to the engine's
     limits while on); ``engine_on`` (N, E) bool; ``torque_body_nm`` (N, 3): RCS torque demand
-    (saturated per axis at the RCS limits).
+    (saturated per axis at the RCS limits). ``thrust_scale`` (N, E) or None: what each engine delivers
+    as a fraction of its commanded thrust (an engine fault's ``thrust_loss``, set by the truth harness,
+    never by the flight software); thrust and propellant flow both scale, Isp is unchanged.
     """
 
     throttle: Array
     engine_on: NDArray[np.bool_]
     torque_body_nm: Array
+    thrust_scale: Array | None = None
 
     @classmethod
     def off(cls, n: int, n_engines: int) -> Commands:
@@ -33,4 +36,5 @@ class Commands:
 
     def take(self, idx: NDArray[np.intp]) -> Commands:
         """The commands of a subset of trajectories."""
-        return Commands(self.throttle[idx], self.engine_on[idx], self.torque_body_nm[idx])
+        scale = None if self.thrust_scale is None else self.thrust_scale[idx]
+        return Commands(self.throttle[idx], self.engine_on[idx], self.torque_body_nm[idx], scale)

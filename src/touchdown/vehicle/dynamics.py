@@ -97,6 +97,8 @@ class RigidBodyDynamics:
         eta_cmd = self.effective_throttle_command(cmd, propellant_ok)
         eta = self.thrust_levels(x, cmd, propellant_ok)
         thrust = eta * self.f_max  # (N, E) [N]
+        if cmd.thrust_scale is not None:  # delivered thrust of a degraded engine (fault)
+            thrust = thrust * cmd.thrust_scale
 
         # sums over engines in a fixed order (no BLAS): a trajectory's bits do not depend on N
         f_body = np.stack([_row_sum(thrust * self.dirs[:, k]) for k in range(3)], axis=-1)
