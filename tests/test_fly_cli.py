@@ -38,6 +38,8 @@ def test_fly_json_document(capsys):
         "lon_deg",
         "miss_m",
         "propellant_remaining_kg",
+        "impact_speed_mps",
+        "hover_time_s",
     }
     first = doc["events"][0]
     assert first["name"] == "phase:braking" and first["t_s"] == 0.0
@@ -69,3 +71,28 @@ def test_fly_bad_override_is_one_line(capsys):
     code, out, err = run(["fly", "apollo11-nominal", "--set", "fsw.navigation.gating=sometimes"], capsys)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("touchdown: error: --set") and "gating" in err
+
+
+def test_fly_check_reports_each_expectation_and_exits_1_when_one_is_missed(capsys):
+    """20 s after PDI the LM has not landed: the outcome and touchdown expectations are missed (measured
+    in_flight, no figure), the absent-event expectation is met; exit code 1."""
+    code, out, _ = run(["fly", "apollo11-nominal", "--check", *SHORT], capsys)
+    assert code == 1
+    assert "expectations: 1 met, 4 missed" in out
+    assert "MISSED  outcome: expected landed, measured in_flight" in out
+    assert "MISSED  touchdown.time_s: expected 756.39 ± 60, measured —" in out
+    assert "met     event landing_radar_abandoned: expected absent, measured 0 times" in out
+    code, out, _ = run(["fly", "apollo11-nominal", "--check", "--json", *SHORT], capsys)
+    doc = json.loads(out)
+    assert code == 1 and [c["met"] for c in doc["checks"]] == [False, False, False, False, True]
+
+
+def test_fly_check_without_expect_is_bad_input(tmp_path, capsys):
+    from touchdown.scenario.loader import load_scenario
+
+    text = load_scenario("apollo11-nominal").text
+    bare = tmp_path / "bare.toml"
+    bare.write_text(text[: text.index("[expect]")])
+    code, out, err = run(["fly", str(bare), "--check", *SHORT], capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "has no [expect] table to check" in err and "bare.toml" in err

@@ -97,7 +97,7 @@ def test_overrides() -> None:
         "sensors.altimeter.beams_body.1=[0.0, 0.5, -0.866]",  # list element of a list
         "fsw.sequencer.cutoffs.0.engines.0=aux",  # index at depth
         "expect.outcome=landed",
-        "expect.miss_m=12.5",  # expect is free-form
+        "expect.touchdown.miss_m={max = 12.5}",  # a new inline table
     )
     loaded = load_scenario(str(MINIMAL), items)
     s = loaded.scenario
@@ -114,7 +114,8 @@ def test_overrides() -> None:
     assert s.faults[0].value == 30 and s.faults[0].duration_s == "inf"
     assert s.sensors.altimeter is not None and s.sensors.altimeter.beams_body[1] == (0.0, 0.5, -0.866)
     assert s.fsw.sequencer.cutoffs[0].engines == ["aux"]
-    assert s.expect.outcome == "landed" and s.expect.model_extra == {"miss_m": 12.5}
+    assert s.expect.outcome == "landed" and s.expect.touchdown.miss_m is not None
+    assert s.expect.touchdown.miss_m.max == 12.5
     assert load_scenario(MINIMAL).scenario.sim.dt_s == 0.05  # nothing shared between loads
 
 
@@ -203,6 +204,18 @@ CASES: list[tuple[str, Callable[[str], str], str, str | None]] = [
     ("type-list-element", sub('engines = ["main"]', "engines = [3]"), "engines[0]", "engines ="),
     ("type-fault-value", sub("value = 50.0", 'value = "big"'), "faults[0].value", "value ="),
     ("type-section-array", sub("[sim]", "[[sim]]"), "sim: must be a table", "[[sim]]"),
+    (
+        "expect-value-without-tolerance",
+        lambda t: t + "\n[expect.touchdown]\ntime_s = { value = 756.0 }\n",
+        "expect.touchdown.time_s: value needs tol (absolute) or rel (fraction)",
+        "time_s = {",
+    ),
+    (
+        "expect-unknown-figure",
+        lambda t: t + "\n[expect.touchdown]\nhover_s = { max = 1.0 }\n",
+        "did you mean 'hover_time_s'",
+        "hover_s =",
+    ),
     # out of range
     ("negative-mass", sub("propellant_kg = 300.0", "propellant_kg = -300.0"), "propellant_kg", "propellant"),
     ("lat-95", sub("lat_deg = 47.8", "lat_deg = 95.0"), "site.lat_deg: must be ≤ 90, got 95.0", "lat_deg"),

@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 import typer
 
+from touchdown.errors import InputError
 from touchdown.fsw.flight_software import PHASES
+from touchdown.scenario.expect import CheckResult, check_flight
 from touchdown.scenario.loader import LoadedScenario, load_scenario
 from touchdown.sim.flight import Flight, FlightResult
 
@@ -26,6 +28,7 @@ TOUCHDOWN_FIELDS = (
     "miss_m",
     "propellant_remaining_kg",
 )
+DERIVED_TOUCHDOWN_FIELDS = ("impact_speed_mps", "hover_time_s")
 
 
 def _clean(v: Any) -> Any:
@@ -38,13 +41,17 @@ def _clean(v: Any) -> Any:
 def flight_document(loaded: LoadedScenario, seed: int, result: FlightResult, run: int = 0) -> dict[str, Any]:
     """The JSON document of one flight (``--json``): outcome, touchdown figures and events."""
     row = result.sim.touchdown.row(run)
+    touchdown = {k: _clean(row[k]) for k in TOUCHDOWN_FIELDS}
+    touchdown["impact_speed_mps"] = _clean(math.hypot(row["vertical_speed_mps"], row["horizontal_speed_mps"]))
+    hover = None if result.hover_time_s is None else float(result.hover_time_s[run])
+    touchdown["hover_time_s"] = _clean(hover)
     return {
         "scenario": loaded.name,
         "source": loaded.source,
         "overrides": list(loaded.overrides),
         "seed": seed,
         "outcome": row["outcome"],
-        "touchdown": {k: _clean(row[k]) for k in TOUCHDOWN_FIELDS},
+        "touchdown": touchdown,
         "events": [{k: _clean(v) for k, v in e.items()} for e in result.events[run]],
         "terrain": result.terrain_description,
         "onboard_map": result.map_description,
@@ -126,19 +133,47 @@ def fly(
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON document on stdout instead of a summary."
     ),
+    check: bool = typer.Option(
+        False,
+        "--check",
+        help="Check the flight against the scenario's [expect]: each expectation met or missed, "
+        "exit 1 if any is missed.",
+    ),
 ) -> None:
     """Fly one descent: sensors, faults and flight software in the loop over the scenario's terrain."""
     loaded = load_scenario(scenario, set_)
+    expect = loaded.scenario.expect
+    if check and expect.empty:
+        raise InputError("has no [expect] table to check", where=loaded.source)
     result = Flight(loaded.scenario, seed=seed).run()
     doc = flight_document(loaded, seed, result)
+    checks = check_flight(expect, doc) if check else []
+    if check:
+        doc["checks"] = [c.as_dict() for c in checks]
     if out is not None:
         paths = write_outputs(out, loaded, doc, result)
     if as_json:
         typer.echo(json.dumps(doc))
     else:
         typer.echo(_summary(doc))
+        if check:
+            typer.echo(_check_summary(checks))
         if out is not None:
             typer.echo("  wrote " + ", ".join(str(p) for p in paths))
+    if any(not c.met for c in checks):
+        raise typer.Exit(1)
+
+
+def _check_summary(checks: list[CheckResult]) -> str:
+    missed = sum(not c.met for c in checks)
+    lines = [f"  expectations: {len(checks) - missed} met, {missed} missed"]
+    for c in checks:
+        m = c.measured
+        shown = f"{m:.6g}" if isinstance(m, float) else ("—" if m is None else str(m))
+        lines.append(
+            f"    {'met   ' if c.met else 'MISSED'}  {c.what}: expected {c.expected}, measured {shown}"
+        )
+    return "\n".join(lines)
 
 
 def register(app: typer.Typer) -> None:

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from touchdown.scenario.expect import Expect
 from touchdown.sensors.faults import ENGINE_FAULT_KINDS, FAULT_KINDS, LATE_ACQUISITION_REFERENCES, Fault
 
 PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False, strict=True)]
@@ -319,14 +320,6 @@ class Sim(Model):
     t_max_s: PositiveFloat = 3_600.0
     record_period_s: PositiveFloat = 1.0
     gravity: Literal["point_mass", "j2"] = "point_mass"
-
-
-class Expect(BaseModel):
-    """Published outcome and figures (issue 4 checks them); free-form beyond ``outcome``."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    outcome: str | None = None
 
 
 class Scenario(Model):

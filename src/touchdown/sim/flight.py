@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchdown.fsw.flight_software import FlightSoftware
+from touchdown.moon.constants import G_SURFACE
 from touchdown.moon.frames import (
     dcm_to_quat,
     dot,
@@ -41,6 +42,7 @@ from touchdown.sim.initial import make_state
 from touchdown.sim.simulator import SimResult, Simulator
 from touchdown.vehicle.commands import Commands
 from touchdown.vehicle.dynamics import M, Q, R, V, W
+from touchdown.vehicle.model import Vehicle
 
 Array = NDArray[np.float64]
 
@@ -56,6 +58,7 @@ class FlightResult:
     telemetry: dict[str, Array] = field(default_factory=dict)  # (T, N) arrays at the record period
     terrain_description: str = ""
     map_description: str = ""
+    hover_time_s: Array | None = None  # (N,) hover the propellant left buys at touchdown [s]
 
     @property
     def outcomes(self) -> list[str]:
@@ -246,7 +249,10 @@ class Flight:
         for ev in self.events:
             ev.sort(key=lambda e: e["t_s"])
         telemetry = {k: np.stack(v) for k, v in self.telemetry.items()}
-        return FlightResult(res, self.events, telemetry, self.terrain.description, self.map.description)
+        hover = hover_time_s(self.vehicle, res.touchdown.propellant_remaining_kg)
+        return FlightResult(
+            res, self.events, telemetry, self.terrain.description, self.map.description, hover
+        )
 
     def _imu_inputs(self, t0: float, x0: Array, t1: float, x1: Array) -> tuple[Array, Array]:
         """Mean specific force and body rate over (t0, t1] from the truth states at both ends."""
@@ -305,3 +311,12 @@ class Flight:
     @staticmethod
     def _up(t: float, x: Array) -> Array:
         return x[:, R] / norm(x[:, R])[:, None]
+
+
+def hover_time_s(vehicle: Vehicle, propellant_kg: Array) -> Array:
+    """Hover time [s] that ``propellant_kg`` (N,) buys at lunar surface gravity with all engines' effective
+    exhaust velocity vₑ (total thrust / total flow): t = (vₑ/g) ln((m_dry + m_p)/m_dry). NaN stays NaN."""
+    f = vehicle.max_thrust_n
+    ve = float(np.sum(f)) / float(np.sum(f / vehicle.exhaust_velocity_mps))
+    dry = vehicle.mass.dry_mass_kg
+    return ve / G_SURFACE * np.log((dry + np.asarray(propellant_kg, float)) / dry)
