@@ -81,6 +81,7 @@ def test_apollo11_nominal_lands_like_eagle_across_20_seeds():
         fl.vehicle.engines[0].exhaust_velocity_mps,
     )
     assert np.all(np.abs(hover - 45.0) <= 25.0), hover
+    np.testing.assert_allclose(res.hover_time_s, hover, rtol=1e-12)  # the figure `fly --check` uses
     lim = fl.vehicle.limits
     assert np.all(td.vertical_speed_mps <= lim.max_vertical_speed_mps)
     assert np.all(td.horizontal_speed_mps <= lim.max_horizontal_speed_mps)
