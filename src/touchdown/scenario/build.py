@@ -239,8 +239,7 @@ def guidance_law(sc: schema.Scenario, phase: schema.PhaseLaw, vehicle: Vehicle) 
             PoweredBrakingParams(
                 gate_altitude_m=phase.gate_altitude_m,
                 gate_vertical_rate_mps=phase.gate_vertical_rate_mps,
-                exhaust_velocity_mps=vehicle.total_max_thrust_n
-                / float(np.sum(vehicle.max_thrust_n / vehicle.exhaust_velocity_mps)),
+                exhaust_velocity_mps=vehicle.effective_exhaust_velocity_mps,
                 complete_speed_mps=phase.complete_speed_mps,
                 t_go_end_s=phase.t_go_end_s,
             )

@@ -316,7 +316,6 @@ class Flight:
 def hover_time_s(vehicle: Vehicle, propellant_kg: Array) -> Array:
     """Hover time [s] that ``propellant_kg`` (N,) buys at lunar surface gravity with all engines' effective
     exhaust velocity vₑ (total thrust / total flow): t = (vₑ/g) ln((m_dry + m_p)/m_dry). NaN stays NaN."""
-    f = vehicle.max_thrust_n
-    ve = float(np.sum(f)) / float(np.sum(f / vehicle.exhaust_velocity_mps))
+    ve = vehicle.effective_exhaust_velocity_mps
     dry = vehicle.mass.dry_mass_kg
     return ve / G_SURFACE * np.log((dry + np.asarray(propellant_kg, float)) / dry)

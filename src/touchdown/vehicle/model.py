@@ -230,6 +230,12 @@ class Vehicle:
         return np.array([e.lag_s for e in self.engines])
 
     @property
+    def effective_exhaust_velocity_mps(self) -> float:
+        """vₑ of all engines burning together at full thrust: Σ thrust / Σ flow [m/s]."""
+        f = self.max_thrust_n
+        return float(np.sum(f)) / float(np.sum(f / self.exhaust_velocity_mps))
+
+    @property
     def total_max_thrust_n(self) -> float:
         """Sum of all engines' maximum thrust along body +z [N]."""
         return float(np.sum(self.max_thrust_n * self.engine_directions_body[:, 2]))
