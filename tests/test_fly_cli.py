@@ -50,6 +50,9 @@ def test_fly_json_document(capsys):
         "nav_altitude_m",
         "vertical_speed_mps",
         "horizontal_speed_mps",
+        "tilt_deg",
+        "lat_deg",
+        "lon_deg",
     }
     assert 13_000.0 < first["true_altitude_m"] < 17_000.0  # ≈ 50,000 ft above the site (REFERENCE §3.4)
 

@@ -14,6 +14,7 @@ from touchdown import __version__
 from touchdown.commands import data as data_cmd
 from touchdown.commands import fly as fly_cmd
 from touchdown.commands import scenarios as scenarios_cmd
+from touchdown.commands import sweep as sweep_cmd
 from touchdown.commands import terrain as terrain_cmd
 from touchdown.errors import InputError
 
@@ -31,6 +32,7 @@ app.add_typer(data_cmd.app, name="data")
 app.add_typer(terrain_cmd.app, name="terrain")
 scenarios_cmd.register(app)
 fly_cmd.register(app)
+sweep_cmd.register(app)
 
 
 def _version(value: bool) -> None:

@@ -73,3 +73,46 @@ def test_check_flight_against_a_crash():
 def test_malformed_expectations_are_rejected(bad, match):
     with pytest.raises(ValidationError, match=match):
         Expect.model_validate(bad)
+
+
+def test_after_s_reads_the_trajectory_that_long_after_the_event():
+    traj = {
+        "t_s": [370.0, 440.0, 460.0],
+        "true_altitude_m": [5000.0, 5400.0, 5600.0],
+        "nav_altitude_m": [5000.0, 2400.0, 2200.0],
+        "true_vertical_speed_mps": [-20.0, -10.0, 0.0],
+        "true_horizontal_speed_mps": [500.0, 300.0, 100.0],
+        "tilt_deg": [50.0, 50.0, 0.0],
+        "true_lat_deg": [45.0, 45.5, 46.0],
+        "true_lon_deg": [44.4, 44.4, 44.4],
+    }
+    exp = Expect.model_validate(
+        {
+            "events": [
+                {
+                    "name": "lrf_abandoned",
+                    "after_s": 59.6,  # 380.4 + 59.6 = 440.0: exactly the second record
+                    "altitude_error_m": {"value": -3000.0, "tol": 10.0},
+                    "lat_deg": {"min": 45.4, "max": 45.6},
+                },
+                {
+                    "name": "lrf_abandoned",
+                    "after_s": 69.6,
+                    "vertical_speed_mps": {"value": -5.0, "tol": 1e-9},
+                },
+                {"name": "lrf_abandoned", "after_s": 500.0, "true_altitude_m": {"min": 0.0}},
+            ]
+        }
+    )
+    got = {c.what: (c.met, c.measured) for c in check_flight(exp, DOC, traj)}
+    assert got == {
+        "event lrf_abandoned (first) + 59.6 s.altitude_error_m": (True, -3000.0),
+        "event lrf_abandoned (first) + 59.6 s.lat_deg": (True, 45.5),
+        "event lrf_abandoned (first) + 69.6 s.vertical_speed_mps": (True, -5.0),  # interpolated
+        "event lrf_abandoned (first) + 500 s.true_altitude_m": (False, None),  # beyond the record
+    }
+
+
+def test_after_s_on_an_absent_event_is_an_error():
+    with pytest.raises(ValidationError, match="after_s"):
+        Expect.model_validate({"events": [{"name": "x", "present": False, "after_s": 1.0}]})

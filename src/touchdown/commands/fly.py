@@ -136,7 +136,7 @@ def fly(
     check: bool = typer.Option(
         False,
         "--check",
-        help="Check the flight against the scenario's [expect]: each expectation met or missed, "
+        help="Check the flight against the scenario's \\[expect]: each expectation met or missed, "
         "exit 1 if any is missed.",
     ),
 ) -> None:
@@ -147,7 +147,7 @@ def fly(
         raise InputError("has no [expect] table to check", where=loaded.source)
     result = Flight(loaded.scenario, seed=seed).run()
     doc = flight_document(loaded, seed, result)
-    checks = check_flight(expect, doc) if check else []
+    checks = check_flight(expect, doc, trajectory_columns(result)) if check else []
     if check:
         doc["checks"] = [c.as_dict() for c in checks]
     if out is not None:

@@ -13,6 +13,11 @@ Phases (per trajectory, switched on the flight software's own estimates, each sw
               runs until the truth model reports contact (touchdown is not sensed by the software: a
               lander whose estimate is wrong keeps descending, as HAKUTO-R M1 did, REFERENCE §3.2)
 
+Events: each phase switch (``phase:<name>``), each sensor's first valid / rejected / abandoned / re-admitted
+reading (``<sensor>_<what>``), each engine cut-off (``engine_cutoff:<label>``), and ``nav_altitude_zero``
+the first time the estimated altitude reaches 0 m (the software believes it is on the ground; the truth
+model decides whether it is).
+
 Control: the commanded thrust acceleration (site frame) sets the thrust direction (clamped to a cone of
 ``max_tilt_deg`` about the local vertical) for the attitude loop; the thrust demand is the estimated mass
 times its component along the current thrust axis, allocated onto the engines. Engine cut-offs (Series 1
@@ -117,6 +122,7 @@ class FlightSoftware:
         self.phase = np.full(n, COAST, dtype=np.int64)
         self.enabled = np.ones((n, self.n_engines), bool)
         self.cut = np.zeros((n, len(config.cutoffs)), bool)
+        self.believed_down = np.zeros(n, bool)  # the estimated altitude has reached 0 m
         self.mass_kg = np.zeros(n)
         self.commands = Commands.off(n, self.n_engines)
         self.t_s = 0.0
@@ -309,6 +315,9 @@ class FlightSoftware:
         self.t_s = float(t_s)
         self._navigate(measurements)
         altitude = self.altitude_m()
+        down = ~self.believed_down & (self.phase != COAST) & (altitude <= 0.0)
+        self.believed_down |= down
+        self._event("nav_altitude_zero", down)
         old = self.phase.copy()
         a_mcmf, complete = self._guidance(t_s)
         self._sequence(t_s, complete, altitude)

@@ -14,17 +14,26 @@ A scenario's ``[expect]`` table (schema ``Expect``)::
     [[expect.events]]
     name = "lrf_abandoned"
     present = false                          # must not happen
+    [[expect.events]]
+    name = "lrf_abandoned"
+    after_s = 60.0                           # figures read from the trajectory 60 s after the event
+    altitude_error_m = { value = -3000.0, tol = 800.0 }
 
-A figure that was not measured (no touchdown, or no such event) misses. ``check_flight`` returns one
+Event figures are the truth's (altitude above the terrain below, surface-relative speeds, tilt of the thrust
+axis from the local vertical, position) plus the estimate's altitude; ``after_s`` reads them from the
+recorded trajectory (linear interpolation) that long after the event. A figure that was not measured (no
+touchdown, no such event, or ``after_s`` beyond the end of the record) misses. ``check_flight`` returns one
 :class:`CheckResult` per expectation, in file order.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Finite = Annotated[float, Field(allow_inf_nan=False, strict=True)]
@@ -47,7 +56,20 @@ EVENT_FIGURES = (
     "altitude_error_m",
     "vertical_speed_mps",
     "horizontal_speed_mps",
+    "tilt_deg",
+    "lat_deg",
+    "lon_deg",
 )
+# event figure → trajectory column (``trajectory_columns`` of ``touchdown fly``), for ``after_s``
+TRAJECTORY_COLUMNS = {
+    "true_altitude_m": "true_altitude_m",
+    "nav_altitude_m": "nav_altitude_m",
+    "vertical_speed_mps": "true_vertical_speed_mps",
+    "horizontal_speed_mps": "true_horizontal_speed_mps",
+    "tilt_deg": "tilt_deg",
+    "lat_deg": "true_lat_deg",
+    "lon_deg": "true_lon_deg",
+}
 
 
 class _Strict(BaseModel):
@@ -117,17 +139,21 @@ class EventExpect(_Strict):
     name: str = Field(min_length=1)
     occurrence: Literal["first", "last"] = "first"
     present: Annotated[bool, Field(strict=True)] = True
+    after_s: NonNeg | None = None  # read the figures this long after the event (from the trajectory)
     t_s: Figure | None = None
     true_altitude_m: Figure | None = None
     nav_altitude_m: Figure | None = None
     altitude_error_m: Figure | None = None  # estimate − truth
     vertical_speed_mps: Figure | None = None
     horizontal_speed_mps: Figure | None = None
+    tilt_deg: Figure | None = None
+    lat_deg: Figure | None = None
+    lon_deg: Figure | None = None
 
     @model_validator(mode="after")
     def _absent_has_no_figures(self) -> EventExpect:
-        if not self.present and any(getattr(self, k) is not None for k in EVENT_FIGURES):
-            raise ValueError("an event expected absent (present = false) cannot have figures")
+        if not self.present and (self.after_s is not None or any(getattr(self, k) for k in EVENT_FIGURES)):
+            raise ValueError("an event expected absent (present = false) cannot have figures or after_s")
         return self
 
 
@@ -166,8 +192,11 @@ def _figure(what: str, fig: Figure, measured: float | None) -> CheckResult:
     return CheckResult(what, fig.describe(), measured, bool(ok))
 
 
-def check_flight(expect: Expect, doc: dict[str, Any]) -> list[CheckResult]:
-    """Check a flight document (``touchdown fly --json``) against ``expect``."""
+def check_flight(
+    expect: Expect, doc: dict[str, Any], trajectory: Mapping[str, Any] | None = None
+) -> list[CheckResult]:
+    """Check a flight document (``touchdown fly --json``) against ``expect``; ``trajectory`` (columns by
+    name, ``t_s`` increasing) is needed by expectations with ``after_s``."""
     out: list[CheckResult] = []
     if expect.outcome is not None:
         allowed = [expect.outcome] if isinstance(expect.outcome, str) else list(expect.outcome)
@@ -188,12 +217,29 @@ def check_flight(expect: Expect, doc: dict[str, Any]) -> list[CheckResult]:
                 CheckResult(f"event {e.name}", "present", "present" if ev else "absent", ev is not None)
             )
             continue
+        label = f"event {e.name} ({e.occurrence})"
+        if e.after_s is not None:
+            label += f" + {e.after_s:g} s"
+            ev = None if ev is None else _sample_after(ev["t_s"] + e.after_s, trajectory)
         for k in EVENT_FIGURES:
             fig = getattr(e, k)
             if fig is None:
                 continue
             value = None if ev is None else _event_figure(ev, k)
-            out.append(_figure(f"event {e.name} ({e.occurrence}).{k}", fig, value))
+            out.append(_figure(f"{label}.{k}", fig, value))
+    return out
+
+
+def _sample_after(t_s: float, trajectory: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Event-like figures read from the trajectory at ``t_s`` (None beyond the record)."""
+    if trajectory is None:
+        raise ValueError("an expectation with after_s needs the flight's trajectory")
+    t = np.asarray(trajectory["t_s"], dtype=float)
+    if t.size == 0 or not (t[0] <= t_s <= t[-1]):
+        return None
+    out: dict[str, Any] = {"t_s": t_s}
+    for k, col in TRAJECTORY_COLUMNS.items():
+        out[k] = float(np.interp(t_s, t, np.asarray(trajectory[col], dtype=float)))
     return out
 
 

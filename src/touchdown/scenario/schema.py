@@ -227,6 +227,7 @@ class Navigation(Model):
     map_height_m: Finite | None = None  # flat map height above the sphere (None: the DEM height at the site)
     initial_position_sigma_m: NonNegFloat = 200.0  # knowledge at the start (ground tracking), per axis
     initial_velocity_sigma_mps: NonNegFloat = 0.2
+    initial_position_error_m: Vec3 = (0.0, 0.0, 0.0)  # a known error of that state: east, north, up [m]
     terrain_sigma_m: NonNegFloat = 30.0  # prior 1σ of the map error under the vehicle
     terrain_rw_m2_per_m: NonNegFloat = 0.5  # map-error variance growth per metre flown [m²/m]
     accel_noise_mps2: PositiveFloat = 3e-3  # process noise (unmodelled IMU bias and errors)

@@ -25,8 +25,10 @@ from touchdown.moon.constants import G_SURFACE
 from touchdown.moon.frames import (
     dcm_to_quat,
     dot,
+    enu_basis,
     mci_to_mcmf,
     mcmf_to_llh,
+    mcmf_to_mci,
     norm,
     quat_conjugate,
     quat_normalize,
@@ -149,6 +151,8 @@ class Flight:
         alt = self.true_altitude(t, x)
         vz, vh = self.true_speeds(t, x)
         nav_alt = self.fsw.altitude_m()[runs]
+        lat, lon, _ = mcmf_to_llh(mci_to_mcmf(x[:, R], t))
+        tilt = np.degrees(np.arccos(np.clip(dot(self._body_z(t, x), self._up(t, x)), -1.0, 1.0)))
         return [
             {
                 "t_s": float(t[i]),
@@ -157,6 +161,9 @@ class Flight:
                 "nav_altitude_m": float(nav_alt[i]),
                 "vertical_speed_mps": float(vz[i]),
                 "horizontal_speed_mps": float(vh[i]),
+                "tilt_deg": float(tilt[i]),
+                "lat_deg": float(np.degrees(lat[i])),
+                "lon_deg": float(np.degrees(lon[i])),
             }
             for i in range(len(runs))
         ]
@@ -190,10 +197,16 @@ class Flight:
         )
 
     def _uploaded_state(self, x0: Array) -> tuple[Array, Array]:
-        """The ground's state vector at the start: truth plus tracking error drawn per run."""
+        """The ground's state vector at the start: truth plus tracking error drawn per run, plus the
+        scenario's fixed error (``initial_position_error_m``, east/north/up at the start)."""
         nav = self.sc.fsw.navigation
         dr = nav.initial_position_sigma_m * normal(self.keys, stream_id("nav.init.position"), 0, (3,))
         dv = nav.initial_velocity_sigma_mps * normal(self.keys, stream_id("nav.init.velocity"), 0, (3,))
+        if any(nav.initial_position_error_m):
+            lat, lon, _ = mcmf_to_llh(mci_to_mcmf(x0[:, R], 0.0))
+            enu = np.stack(enu_basis(lat, lon), axis=1)  # (N, 3 axes, 3 MCMF)
+            fixed = np.einsum("i,kij->kj", np.asarray(nav.initial_position_error_m, float), enu)
+            dr = dr + mcmf_to_mci(fixed, 0.0)
         return x0[:, R] + dr, x0[:, V] + dv
 
     def run(self) -> FlightResult:

@@ -8,7 +8,8 @@ variance). What happens to readings beyond ``gate_sigma`` is the policy:
             sensor is abandoned for the rest of the flight. This is how HAKUTO-R M1's software treated its
             laser range finder after the ≈ 3 km jump over the Atlas rim (REFERENCE §3.2).
 ``robust``  readings beyond the gate are rejected, but a sensor whose rejected readings stay
-            self-consistent (the innovation's spread ≤ ``consistency`` over ``window_s``) is re-admitted:
+            self-consistent (the innovation's spread ≤ ``consistency`` over the last ``window_s`` of the
+            streak; a reading that breaks the consistency restarts the window) is re-admitted:
             a step that persists is a fact about the world (a cliff, a map error), not a sensor fault.
             The filter then widens the uncertainty of the state that explains the step (the terrain offset
             under the vehicle for an altimeter) and uses the reading. What M1 needed.
@@ -117,6 +118,14 @@ class Gate:
             self.n_streak = np.where(starts, 1.0, np.where(rejected, self.n_streak + 1.0, self.n_streak))
             k = np.maximum(self.n_streak, 1.0)
             spread = np.sqrt(np.maximum(self.s2 / k - (self.s1 / k) ** 2, 0.0))
+            # readings that disagree with each other restart the window from this one: only the latest
+            # ``window_s`` of a streak must be consistent (a cliff edge, then a steady offset, re-admits)
+            restart = rejected & (spread > p.consistency)
+            self.streak_t0 = np.where(restart, t_s, self.streak_t0)
+            self.s1 = np.where(restart, s, self.s1)
+            self.s2 = np.where(restart, s * s, self.s2)
+            self.n_streak = np.where(restart, 1.0, self.n_streak)
+            spread = np.where(restart, 0.0, spread)
             long_enough = t_s - np.nan_to_num(self.streak_t0, nan=np.inf) >= p.window_s - _T_EPS
             readmit = rejected & long_enough & (spread <= p.consistency)
             self.count = np.where(readmit, 0, self.count)
