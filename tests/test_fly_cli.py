@@ -24,10 +24,10 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
 
 
 def test_fly_json_document(capsys):
-    code, out, _ = run(["fly", "apollo11-nominal", "--seed", "3", "--json", *SHORT], capsys)
+    code, out, _ = run(["fly", "apollo11", "--seed", "3", "--json", *SHORT], capsys)
     assert code == 0
     doc = json.loads(out)  # one JSON document, nothing else on stdout
-    assert doc["scenario"] == "apollo11-nominal" and doc["seed"] == 3
+    assert doc["scenario"] == "apollo11" and doc["seed"] == 3
     assert doc["outcome"] == "in_flight"  # 20 s after PDI the LM is still 15 km up
     assert set(doc["touchdown"]) == {
         "time_s",
@@ -59,7 +59,7 @@ def test_fly_json_document(capsys):
 
 def test_fly_out_writes_trajectory_plot_and_record(tmp_path: Path, capsys):
     out = tmp_path / "flight"
-    code, text, _ = run(["fly", "apollo11-nominal", "--out", str(out), *SHORT], capsys)
+    code, text, _ = run(["fly", "apollo11", "--out", str(out), *SHORT], capsys)
     assert code == 0 and "IN_FLIGHT" in text and "wrote" in text
     names = sorted(p.name for p in out.iterdir())
     assert names == ["flight.json", "flight.png", "scenario.toml", "trajectory.parquet"]
@@ -71,7 +71,7 @@ def test_fly_out_writes_trajectory_plot_and_record(tmp_path: Path, capsys):
 
 
 def test_fly_bad_override_is_one_line(capsys):
-    code, out, err = run(["fly", "apollo11-nominal", "--set", "fsw.navigation.gating=sometimes"], capsys)
+    code, out, err = run(["fly", "apollo11", "--set", "fsw.navigation.gating=sometimes"], capsys)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("touchdown: error: --set") and "gating" in err
 
@@ -79,13 +79,13 @@ def test_fly_bad_override_is_one_line(capsys):
 def test_fly_check_reports_each_expectation_and_exits_1_when_one_is_missed(capsys):
     """20 s after PDI the LM has not landed: the outcome and touchdown expectations are missed (measured
     in_flight, no figure), the absent-event expectation is met; exit code 1."""
-    code, out, _ = run(["fly", "apollo11-nominal", "--check", *SHORT], capsys)
+    code, out, _ = run(["fly", "apollo11", "--check", *SHORT], capsys)
     assert code == 1
     assert "expectations: 1 met, 4 missed" in out
     assert "MISSED  outcome: expected landed, measured in_flight" in out
     assert "MISSED  touchdown.time_s: expected 756.39 ± 60, measured —" in out
     assert "met     event landing_radar_abandoned: expected absent, measured 0 times" in out
-    code, out, _ = run(["fly", "apollo11-nominal", "--check", "--json", *SHORT], capsys)
+    code, out, _ = run(["fly", "apollo11", "--check", "--json", *SHORT], capsys)
     doc = json.loads(out)
     assert code == 1 and [c["met"] for c in doc["checks"]] == [False, False, False, False, True]
 
@@ -93,7 +93,7 @@ def test_fly_check_reports_each_expectation_and_exits_1_when_one_is_missed(capsy
 def test_fly_check_without_expect_is_bad_input(tmp_path, capsys):
     from touchdown.scenario.loader import load_scenario
 
-    text = load_scenario("apollo11-nominal").text
+    text = load_scenario("apollo11").text
     bare = tmp_path / "bare.toml"
     bare.write_text(text[: text.index("[expect]")])
     code, out, err = run(["fly", str(bare), "--check", *SHORT], capsys)

@@ -23,7 +23,7 @@ FT = 0.3048
 def test_flight_software_receives_only_measurements():
     """Runtime half of ARCHITECTURE rule 1: every argument the FSW gets is a time or a measurement, and its
     map is its own object, not the truth terrain."""
-    sc = load_scenario("apollo11-nominal", ["sim.t_max_s=3.0"]).scenario
+    sc = load_scenario("apollo11", ["sim.t_max_s=3.0"]).scenario
     fl = Flight(sc)
     seen: list[type] = []
     step = fl.fsw.step
@@ -68,7 +68,7 @@ def hover_time_s(propellant_kg: np.ndarray, mass_kg: np.ndarray, ve_mps: float) 
 def test_apollo11_nominal_lands_like_eagle_across_20_seeds():
     """REFERENCE §3.4: PDI → touchdown 756.39 s (± 60 s) and 45 s of hover left (± 25 s) in every one of 20
     runs (each its own noise, biases and initial error), all landed; braking → approach at ≈ 7,000 ft."""
-    loaded = load_scenario("apollo11-nominal")
+    loaded = load_scenario("apollo11")
     fl = Flight(loaded.scenario, seed=11, run_indices=np.arange(20), record=False)
     res = fl.run()
     td = res.sim.touchdown
@@ -149,7 +149,7 @@ def test_gating_policy_over_a_2500_m_terrain_step(gating):
     higher (estimate off by kilometres, as on M1); ``robust`` re-admits it and stays within 50 m."""
     site_h = -1883.0
     loaded = load_scenario(
-        "apollo11-nominal",
+        "apollo11",
         [
             f"fsw.navigation.gating={gating}",
             "fsw.navigation.onboard_map=flat",
