@@ -61,3 +61,24 @@ def test_m1_with_robust_gating_lands():
     names = [e["name"] for e in doc["events"]]
     assert "lrf_rejected" in names and "lrf_readmitted" in names and "lrf_abandoned" not in names
     assert doc["touchdown"]["vertical_speed_mps"] < 1.5
+
+
+# M2's "what would have saved it": one design decision, the descent profile. Stop the braking at 3.5 km
+# (believed) and descend no faster than 20 m/s until 300 m: from 20 m/s the lander stops in ≈ 90 m, so the
+# late range (and the 2.3 km estimate error it reveals) comes in time.
+M2_SAFE_PROFILE = (
+    "fsw.guidance.braking.gate_altitude_m=3500.0",
+    "fsw.guidance.braking.gate_vertical_rate_mps=-20.0",
+    "fsw.guidance.terminal.schedule_altitude_m=[0.0, 30.0, 300.0, 3500.0]",
+    "fsw.guidance.terminal.schedule_vertical_rate_mps=[-1.0, -1.0, -12.0, -20.0]",
+    "fsw.sequencer.terminal_altitude_m=3500.0",
+)
+
+
+@pytest.mark.slow
+def test_m2_with_a_safe_descent_profile_lands():
+    doc, _ = _fly("resilience-m2", M2_SAFE_PROFILE)
+    assert doc["outcome"] == "landed", doc["touchdown"]
+    first = next(e for e in doc["events"] if e["name"] == "lrf_first_valid")
+    assert first["true_altitude_m"] < 950.0  # the same late range: the profile, not the sensor, saved it
+    assert -25.0 < first["vertical_speed_mps"] < 0.0
