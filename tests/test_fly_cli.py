@@ -81,13 +81,13 @@ def test_fly_check_reports_each_expectation_and_exits_1_when_one_is_missed(capsy
     in_flight, no figure), the absent-event expectation is met; exit code 1."""
     code, out, _ = run(["fly", "apollo11", "--check", *SHORT], capsys)
     assert code == 1
-    assert "expectations: 1 met, 4 missed" in out
+    assert "expectations: 1 met, 5 missed" in out
     assert "MISSED  outcome: expected landed, measured in_flight" in out
     assert "MISSED  touchdown.time_s: expected 756.39 ± 60, measured —" in out
     assert "met     event landing_radar_abandoned: expected absent, measured 0 times" in out
     code, out, _ = run(["fly", "apollo11", "--check", "--json", *SHORT], capsys)
     doc = json.loads(out)
-    assert code == 1 and [c["met"] for c in doc["checks"]] == [False, False, False, False, True]
+    assert code == 1 and [c["met"] for c in doc["checks"]] == [False, False, False, False, False, True]
 
 
 def test_fly_check_without_expect_is_bad_input(tmp_path, capsys):
