@@ -26,3 +26,21 @@ def shared_data_dir() -> Path:
 def lola_label(shared_data_dir: Path) -> Path:
     """Path of the LDEM_4 PDS3 label."""
     return shared_data_dir / "terrain" / "LDEM_4.LBL"
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]):
+    """Run the ``touchdown`` CLI in-process: ``cli(argv)`` → (exit code, stdout, stderr)."""
+    from touchdown.cli import main
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        capsys.readouterr()  # drop anything printed before
+        try:
+            main(argv)
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

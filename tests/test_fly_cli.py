@@ -6,25 +6,12 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
-
-from touchdown.cli import main
 
 SHORT = ["--set", "sim.t_max_s=20.0"]  # the first 20 s of Apollo 11's braking phase: fast
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_fly_json_document(capsys):
-    code, out, _ = run(["fly", "apollo11", "--seed", "3", "--json", *SHORT], capsys)
+def test_fly_json_document(cli):
+    code, out, _ = cli(["fly", "apollo11", "--seed", "3", "--json", *SHORT])
     assert code == 0
     doc = json.loads(out)  # one JSON document, nothing else on stdout
     assert doc["scenario"] == "apollo11" and doc["seed"] == 3
@@ -57,9 +44,9 @@ def test_fly_json_document(capsys):
     assert 13_000.0 < first["true_altitude_m"] < 17_000.0  # ≈ 50,000 ft above the site (REFERENCE §3.4)
 
 
-def test_fly_out_writes_trajectory_plot_and_record(tmp_path: Path, capsys):
+def test_fly_out_writes_trajectory_plot_and_record(tmp_path: Path, cli):
     out = tmp_path / "flight"
-    code, text, _ = run(["fly", "apollo11", "--out", str(out), *SHORT], capsys)
+    code, text, _ = cli(["fly", "apollo11", "--out", str(out), *SHORT])
     assert code == 0 and "IN_FLIGHT" in text and "wrote" in text
     names = sorted(p.name for p in out.iterdir())
     assert names == ["flight.json", "flight.png", "scenario.toml", "trajectory.parquet"]
@@ -70,32 +57,32 @@ def test_fly_out_writes_trajectory_plot_and_record(tmp_path: Path, capsys):
     assert (out / "flight.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_fly_bad_override_is_one_line(capsys):
-    code, out, err = run(["fly", "apollo11", "--set", "fsw.navigation.gating=sometimes"], capsys)
+def test_fly_bad_override_is_one_line(cli):
+    code, out, err = cli(["fly", "apollo11", "--set", "fsw.navigation.gating=sometimes"])
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("touchdown: error: --set") and "gating" in err
 
 
-def test_fly_check_reports_each_expectation_and_exits_1_when_one_is_missed(capsys):
+def test_fly_check_reports_each_expectation_and_exits_1_when_one_is_missed(cli):
     """20 s after PDI the LM has not landed: the outcome and touchdown expectations are missed (measured
     in_flight, no figure), the absent-event expectation is met; exit code 1."""
-    code, out, _ = run(["fly", "apollo11", "--check", *SHORT], capsys)
+    code, out, _ = cli(["fly", "apollo11", "--check", *SHORT])
     assert code == 1
     assert "expectations: 1 met, 5 missed" in out
     assert "MISSED  outcome: expected landed, measured in_flight" in out
     assert "MISSED  touchdown.time_s: expected 756.39 ± 60, measured —" in out
     assert "met     event landing_radar_abandoned: expected absent, measured 0 times" in out
-    code, out, _ = run(["fly", "apollo11", "--check", "--json", *SHORT], capsys)
+    code, out, _ = cli(["fly", "apollo11", "--check", "--json", *SHORT])
     doc = json.loads(out)
     assert code == 1 and [c["met"] for c in doc["checks"]] == [False, False, False, False, False, True]
 
 
-def test_fly_check_without_expect_is_bad_input(tmp_path, capsys):
+def test_fly_check_without_expect_is_bad_input(tmp_path, cli):
     from touchdown.scenario.loader import load_scenario
 
     text = load_scenario("apollo11").text
     bare = tmp_path / "bare.toml"
     bare.write_text(text[: text.index("[expect]")])
-    code, out, err = run(["fly", str(bare), "--check", *SHORT], capsys)
+    code, out, err = cli(["fly", str(bare), "--check", *SHORT])
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "has no [expect] table to check" in err and "bare.toml" in err

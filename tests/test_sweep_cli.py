@@ -9,22 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from touchdown.cli import main
 from touchdown.commands.sweep import cliffs, parse_sweep
 from touchdown.errors import InputError
 from touchdown.moon.constants import G_SURFACE
 
 DROP = str(Path(__file__).parent / "scenario" / "data" / "vertical-drop.toml")
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    try:
-        main(argv)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_parse_sweep_range_and_list():
@@ -58,8 +47,8 @@ def test_cliffs_are_neighbours_with_different_outcomes():
     assert cliffs([1.0, 2.0], ["landed", "landed"]) == []
 
 
-def test_sweep_finds_the_stopping_distance_cliff(capsys):
-    code, out, _ = run(["sweep", DROP, "initial.speed_mps=30:75:4", "--json", "--jobs", "1"], capsys)
+def test_sweep_finds_the_stopping_distance_cliff(cli):
+    code, out, _ = cli(["sweep", DROP, "initial.speed_mps=30:75:4", "--json", "--jobs", "1"])
     assert code == 0
     doc = json.loads(out)
     assert doc["param"] == "initial.speed_mps" and [p["value"] for p in doc["points"]] == [30, 45, 60, 75]
@@ -76,17 +65,17 @@ def test_sweep_finds_the_stopping_distance_cliff(capsys):
     assert lo < v_crit and doc["cliffs"][0]["outcomes"] == ["landed", "crashed"]
 
 
-def test_sweep_table_and_parallel_runs_match_serial(capsys):
+def test_sweep_table_and_parallel_runs_match_serial(cli):
     argv = ["sweep", DROP, "initial.speed_mps=30,75", "--event", "phase:braking"]
-    code, serial, _ = run([*argv, "--jobs", "1"], capsys)
+    code, serial, _ = cli([*argv, "--jobs", "1"])
     assert code == 0
-    code, parallel, _ = run([*argv, "--jobs", "2"], capsys)
+    code, parallel, _ = cli([*argv, "--jobs", "2"])
     assert code == 0 and parallel == serial
     assert "cliff between 30 (landed) and 75 (crashed)" in serial
     assert "900 m" in serial  # the --event column: the braking phase starts at 900 m
 
 
-def test_sweep_bad_parameter_is_one_line_and_exit_2(capsys):
-    code, out, err = run(["sweep", DROP, "initial.speeed_mps=30:75:4"], capsys)
+def test_sweep_bad_parameter_is_one_line_and_exit_2(cli):
+    code, out, err = cli(["sweep", DROP, "initial.speeed_mps=30:75:4"])
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "speeed" in err
