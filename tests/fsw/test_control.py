@@ -8,7 +8,7 @@ import pytest
 from touchdown.fsw.control import AttitudeControlParams, ThrottleAllocator, attitude_torque
 from touchdown.fsw.control.attitude import pointing_error
 from touchdown.moon.frames import quat_from_axis_angle, quat_multiply, quat_normalize, quat_rotate
-from touchdown.vehicle.presets import apollo_lm, series1
+from touchdown.vehicle.presets import apollo_lm, beresheet, series1
 
 Z = np.array([0.0, 0.0, 1.0])
 
@@ -88,3 +88,14 @@ def test_lm_avoids_the_60_to_92_percent_band():
     demand = np.array([0.05, 0.30, 0.55, 0.70, 0.85, 0.95]) * rated
     u = alloc.allocate(demand).throttle[:, 0] * ftp / rated  # fraction of rated thrust
     np.testing.assert_allclose(u, [0.10, 0.30, 0.55, 0.60, 0.925, 0.925], atol=1e-12)
+
+
+def test_on_off_only_vehicle_gets_the_nearest_thrust():
+    """Beresheet has one on/off engine and nothing to trim with: the engine lights from half its thrust."""
+    veh = beresheet()
+    alloc = ThrottleAllocator(veh)
+    f = veh.engines[0].max_thrust_n
+    demand = np.array([0.0, 0.49 * f, 0.51 * f, 0.999 * f, 3.0 * f])
+    cmd = alloc.allocate(demand)
+    np.testing.assert_array_equal(cmd.engine_on[:, 0], [False, False, True, True, True])
+    np.testing.assert_allclose(alloc.thrust_of(cmd), [0.0, 0.0, f, f, f])

@@ -59,6 +59,24 @@ def test_thrust_loss_fault_reaches_the_delivered_thrust_of_an_on_off_engine(tmp_
     assert burned[0] - burned[1] == pytest.approx(main_flow * 4.0, rel=0.03)  # less the 0.05 s engine lag
 
 
+def test_fault_onset_and_end_are_flight_events(tmp_path):
+    """A fault's onset and end appear as truth-side events with the truth figures at that tick."""
+    text = load_scenario("series1-frigoris-nominal").text
+    faulty = tmp_path / "s1-window.toml"
+    faulty.write_text(
+        text + '\n[[faults]]\nkind = "thrust_loss"\ntarget = "main_400n"\nvalue = 1.0\n'
+        "start_time_s = 1.0\nduration_s = 2.0\n"
+    )
+    fl = Flight(load_scenario(faulty, ["sim.t_max_s=4.0"]).scenario, record=False)
+    res = fl.run()
+    events = {e["name"]: e for e in res.events[0]}
+    onset, end = events["fault:thrust_loss:main_400n"], events["fault_cleared:thrust_loss:main_400n"]
+    assert onset["t_s"] == pytest.approx(1.0)
+    assert end["t_s"] == pytest.approx(3.0)
+    assert onset["true_altitude_m"] > end["true_altitude_m"] > 10_000.0  # coasting down towards perilune
+    assert sum(e["name"].startswith("fault") for e in res.events[0]) == 2  # each logged once
+
+
 def hover_time_s(propellant_kg: np.ndarray, mass_kg: np.ndarray, ve_mps: float) -> np.ndarray:
     """Hover time [s] the propellant buys at lunar surface gravity: (vₑ/g) ln(m / (m − m_p))."""
     return ve_mps / G_SURFACE * np.log(mass_kg / (mass_kg - propellant_kg))

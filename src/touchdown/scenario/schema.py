@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from touchdown.scenario.expect import Expect
 from touchdown.sensors.faults import ENGINE_FAULT_KINDS, FAULT_KINDS, LATE_ACQUISITION_REFERENCES, Fault
+from touchdown.vehicle.presets import PRESETS
 
 PositiveFloat = Annotated[float, Field(gt=0.0, allow_inf_nan=False, strict=True)]
 NonNegFloat = Annotated[float, Field(ge=0.0, allow_inf_nan=False, strict=True)]
@@ -39,6 +40,8 @@ TERRAIN_SOURCES = ("lola", "synthetic", "flat")
 GRAVITY_MODELS = ("point_mass", "j2")
 PHASES = ("coast", "braking", "approach", "terminal")
 APOLLO_TARGET_SETS = ("apollo11-braking", "apollo11-approach", "series1-braking")
+
+PRESET_NAMES = tuple(PRESETS)
 
 
 class Model(BaseModel):
@@ -83,7 +86,7 @@ class Limits(Model):
 
 
 class VehicleCfg(Model):
-    preset: Literal["series1", "apollo-lm"]
+    preset: Literal[PRESET_NAMES]  # type: ignore[valid-type]
     propellant_kg: PositiveFloat | None = None  # at the start; None: the preset's full load
     dry_mass_kg: PositiveFloat | None = None  # override of the preset's dry mass
     isp_scale: PositiveFloat = 1.0  # multiplies every engine's Isp (Isp is an assumption for Series 1)

@@ -132,6 +132,8 @@ class Flight:
             else max(1, round(sc.fsw.rate_hz / self.velocimeter.params.rate_hz)),
         }
         self.events: list[list[dict]] = [[] for _ in range(n)]
+        # per fault (F, N): onset logged, end logged
+        self._fault_logged = np.zeros((2, len(self.fault_list), n), dtype=bool)
         self.telemetry: dict[str, list[Array]] = {}
 
     # ------------------------------------------------------------------ truth figures
@@ -252,6 +254,7 @@ class Flight:
             cmd = self.fsw.step(t, meas)
             throttle, on = self.faults.engine_commands(cmd.throttle, cmd.engine_on, names, trig)
             self._log_fsw_events(t, x)
+            self._log_fault_events(t, x)
             if self.record and k % self.record_every == 0:
                 self._record(t, x, trig.altitude_m)
             prev["t"], prev["x"] = t, x.copy()
@@ -284,6 +287,21 @@ class Flight:
             figs = self._figures(np.full(runs.size, t), runs, x[runs], ev.name)
             for r, f in zip(runs, figs, strict=True):
                 self.events[int(r)].append(f)
+
+    def _log_fault_events(self, t: float, x: Array) -> None:
+        """Truth-side events ``fault:<kind>:<target>`` at a fault's onset, ``fault_cleared:…`` at its end."""
+        for i, (f, onset) in enumerate(zip(self.fault_list, self.faults.onsets(), strict=True)):
+            started = ~np.isnan(onset)
+            ended = started & (t - np.where(started, onset, t) >= f.duration_s - 1e-9)
+            for j, (prefix, now) in enumerate((("fault", started), ("fault_cleared", ended))):
+                runs = np.flatnonzero(now & ~self._fault_logged[j, i])
+                if runs.size == 0:
+                    continue
+                self._fault_logged[j, i, runs] = True
+                name = f"{prefix}:{f.kind}:{f.target}"
+                figs = self._figures(np.full(runs.size, t), runs, x[runs], name)
+                for r, fig in zip(runs, figs, strict=True):
+                    self.events[int(r)].append(fig)
 
     def _record(self, t: float, x: Array, true_alt: Array) -> None:
         fsw = self.fsw

@@ -128,7 +128,150 @@ def apollo_lm() -> Vehicle:
     )
 
 
-PRESETS: dict[str, Callable[[], Vehicle]] = {"series1": series1, "apollo-lm": apollo_lm}
+def _ring(n: int, radius_m: float, z_m: float, phase_deg: float = 0.0) -> list[tuple[float, float, float]]:
+    """``n`` body positions evenly spaced on a ring of ``radius_m`` at height ``z_m`` [m]."""
+    angles = np.radians(phase_deg + 360.0 * np.arange(n) / n)
+    return [(radius_m * float(np.cos(a)), radius_m * float(np.sin(a)), z_m) for a in angles]
+
+
+def _gear(half_span_m: float, com_height_m: float, body_half_m: float, top_m: float) -> LandingGear:
+    """Four legs on ±x, ±y at ``half_span_m``; the nozzle, deck corners and top as body contact points."""
+    h = -com_height_m
+    return LandingGear(
+        footpads_body_m=(
+            (half_span_m, 0.0, h),
+            (0.0, half_span_m, h),
+            (-half_span_m, 0.0, h),
+            (0.0, -half_span_m, h),
+        ),
+        body_points_body_m=(
+            (0.0, 0.0, h + 0.25),  # engine nozzle exit, 0.25 m above the pad plane (assumed)
+            (body_half_m, body_half_m, h + 0.45),
+            (-body_half_m, body_half_m, h + 0.45),
+            (-body_half_m, -body_half_m, h + 0.45),
+            (body_half_m, -body_half_m, h + 0.45),
+            (0.0, 0.0, top_m),
+        ),
+    )
+
+
+def slim() -> Vehicle:
+    """JAXA SLIM (Smart Lander for Investigating Moon), REFERENCE §3.5.
+
+    Two ≈ 500 N main engines side by side on ±y, throttleable (assumed 30–100 %), ≈ 700 kg wet, ≈ 200 kg dry.
+    The engines sit 0.1 m either side of the centre line (assumed), so losing one leaves a 50 N·m torque
+    at full thrust for the attitude thrusters (12 × 20 N class, assumed 60 N·m per axis) to hold.
+    """
+    engines = tuple(
+        Engine(
+            name=f"main_500n_{side}",
+            max_thrust_n=500.0,  # REFERENCE §3.5: ≈ 500 N
+            isp_s=320.0,  # assumed
+            position_body_m=(0.0, y, -0.5),
+            direction_body=(0.0, 0.0, 1.0),
+            throttle_min=0.3,  # assumed
+            throttle_max=1.0,
+            lag_s=0.05,  # assumed
+        )
+        for side, y in (("a", 0.1), ("b", -0.1))
+    )
+    return Vehicle(
+        name="slim",
+        description="JAXA SLIM: 2 × 500 N throttleable, ≈ 700 kg wet, ≈ 200 kg dry (REFERENCE §3.5)",
+        mass=MassProperties(
+            dry_mass_kg=200.0,  # REFERENCE §3.5
+            propellant_capacity_kg=500.0,  # REFERENCE §3.5: ≈ 700 kg wet
+            inertia_dry_kgm2=(60.0, 60.0, 50.0),  # assumed
+            inertia_full_kgm2=(150.0, 150.0, 120.0),  # assumed
+        ),
+        engines=engines,
+        rcs=Rcs(max_torque_nm=(60.0, 60.0, 30.0), moment_arm_m=0.8, isp_s=230.0),  # assumed
+        gear=_gear(half_span_m=1.0, com_height_m=0.8, body_half_m=0.7, top_m=1.6),  # assumed
+        limits=TouchdownLimits(),  # REFERENCE §5 defaults
+    )
+
+
+def beresheet() -> Vehicle:
+    """SpaceIL Beresheet, REFERENCE §3.5: ≈ 585 kg at launch.
+
+    One main engine of the 400 N class (assumed, LEROS 2b type; not in REFERENCE), on/off, and an attitude
+    control system of small thrusters (assumed 30 N·m per axis). Dry ≈ 150 kg (assumed).
+    """
+    main = Engine(
+        name="main",
+        max_thrust_n=400.0,  # assumed: 400 N class
+        isp_s=318.0,  # assumed
+        position_body_m=(0.0, 0.0, -0.5),
+        direction_body=(0.0, 0.0, 1.0),
+        throttle_min=1.0,
+        throttle_max=1.0,
+        lag_s=0.05,  # assumed
+    )
+    return Vehicle(
+        name="beresheet",
+        description="SpaceIL Beresheet: one 400 N class engine, ≈ 585 kg at launch (REFERENCE §3.5)",
+        mass=MassProperties(
+            dry_mass_kg=150.0,  # assumed
+            propellant_capacity_kg=435.0,  # REFERENCE §3.5: ≈ 585 kg at launch
+            inertia_dry_kgm2=(40.0, 40.0, 50.0),  # assumed
+            inertia_full_kgm2=(110.0, 110.0, 130.0),  # assumed
+        ),
+        engines=(main,),
+        rcs=Rcs(max_torque_nm=(30.0, 30.0, 15.0), moment_arm_m=0.7, isp_s=220.0),  # assumed
+        gear=_gear(half_span_m=1.0, com_height_m=0.8, body_half_m=0.6, top_m=1.0),  # assumed
+        limits=TouchdownLimits(),  # REFERENCE §5 defaults
+    )
+
+
+def vikram3() -> Vehicle:
+    """ISRO Chandrayaan-3 lander Vikram, REFERENCE §3.5 and §5.
+
+    Four 800 N throttleable engines (assumed 40–100 %) and eight 58 N attitude thrusters (assumed 1 m arms:
+    2 × 58 N·m per axis). 1,752 kg at separation. Touchdown limits < 2 m/s vertical and < 0.5 m/s horizontal
+    (the legs tolerate 3 m/s, taken as the hard limit).
+    """
+    engines = tuple(
+        Engine(
+            name=f"lam_800n_{k + 1}",
+            max_thrust_n=800.0,  # REFERENCE §3.5
+            isp_s=310.0,  # assumed: bipropellant MMH/MON-3
+            position_body_m=pos,
+            direction_body=(0.0, 0.0, 1.0),
+            throttle_min=0.4,  # assumed
+            throttle_max=1.0,
+            lag_s=0.1,  # assumed
+        )
+        for k, pos in enumerate(_ring(4, 0.6, -0.9, phase_deg=45.0))
+    )
+    return Vehicle(
+        name="vikram3",
+        description="Chandrayaan-3 Vikram: 4 × 800 N throttleable + 8 × 58 N, 1,752 kg (REFERENCE §3.5)",
+        mass=MassProperties(
+            dry_mass_kg=1752.0 - 850.0,  # assumed: ≈ 850 kg of propellant at separation
+            propellant_capacity_kg=850.0,
+            inertia_dry_kgm2=(900.0, 900.0, 1000.0),  # assumed
+            inertia_full_kgm2=(1500.0, 1500.0, 1700.0),  # assumed
+        ),
+        engines=engines,
+        rcs=Rcs(
+            max_torque_nm=(116.0, 116.0, 116.0), moment_arm_m=1.0, isp_s=290.0
+        ),  # REFERENCE §3.5: 8 × 58 N
+        gear=_gear(half_span_m=1.8, com_height_m=1.2, body_half_m=1.0, top_m=1.2),  # assumed
+        limits=TouchdownLimits(
+            max_vertical_speed_mps=2.0,  # REFERENCE §5
+            max_horizontal_speed_mps=0.5,  # REFERENCE §5
+            crash_speed_mps=3.0,  # REFERENCE §5: the legs are rated for 3 m/s
+        ),
+    )
+
+
+PRESETS: dict[str, Callable[[], Vehicle]] = {
+    "series1": series1,
+    "apollo-lm": apollo_lm,
+    "slim": slim,
+    "beresheet": beresheet,
+    "vikram3": vikram3,
+}
 
 
 def vehicle_preset(name: str) -> Vehicle:

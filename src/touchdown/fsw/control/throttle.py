@@ -1,10 +1,12 @@
 """Throttle allocation: a thrust demand [N] onto a vehicle's engines within their limits.
 
-Fixed-thrust engines (on/off) are lit largest first while the demand still covers each one; the rest of the
-demand is shared by the throttleable engines at one common fraction, clipped to their range. An engine
-with an avoided band (the LM descent engine's 60–92.5 %, REFERENCE §3.4) is moved to the nearer edge of the
-band. Engines the sequencer has disabled (e.g. the Series 1 400 N engine shut off before touchdown,
-REFERENCE §3.1) stay off. Every engine's thrust is assumed along body +z (true for the presets).
+Fixed-thrust engines (on/off) are lit largest first while the demand still covers each one (on a vehicle with
+nothing throttleable enabled, when it covers at least half of it: the nearest thrust, which the rate loops
+then pulse-modulate at the flight-software rate); the rest of the demand is shared by the throttleable
+engines at one common fraction, clipped to their range. An engine with an avoided band (the LM descent
+engine's 60–92.5 %, REFERENCE §3.4) is moved to the nearer edge of the band. Engines the sequencer has
+disabled (e.g. the Series 1 400 N engine shut off before touchdown, REFERENCE §3.1) stay off. Every engine's
+thrust is assumed along body +z (true for the presets).
 """
 
 from __future__ import annotations
@@ -43,12 +45,15 @@ class ThrottleAllocator:
         on = np.zeros((n, e), dtype=bool)
         throttle = np.zeros((n, e))
         remaining = np.maximum(thrust_n, 0.0)
+        share = enabled & ~self.fixed
+        no_trim = ~np.any(share, axis=-1)  # nothing throttleable to make up a shortfall
         for i in self.fixed_order:
-            lit = enabled[:, i] & (remaining >= self.f_max[i])
+            covered = remaining >= self.f_max[i]
+            nearest = no_trim & (remaining >= 0.5 * self.f_max[i])
+            lit = enabled[:, i] & (covered | nearest)
             on[:, i] = lit
             throttle[:, i] = np.where(lit, 1.0, 0.0)
-            remaining = remaining - np.where(lit, self.f_max[i], 0.0)
-        share = enabled & ~self.fixed
+            remaining = np.maximum(remaining - np.where(lit, self.f_max[i], 0.0), 0.0)
         capacity = np.zeros(n)
         for i in range(e):
             if not self.fixed[i]:
