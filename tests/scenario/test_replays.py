@@ -7,6 +7,7 @@ The flights take 1–2 min each on one core; they run in CI (``make test``), not
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,20 @@ def test_m2_with_a_safe_descent_profile_lands():
     first = next(e for e in doc["events"] if e["name"] == "lrf_first_valid")
     assert first["true_altitude_m"] < 950.0  # the same late range: the profile, not the sensor, saved it
     assert -25.0 < first["vertical_speed_mps"] < 0.0
+
+
+@pytest.mark.slow
+def test_m2_acquisition_sweep_shows_the_cliff(cli):
+    """`touchdown sweep` over M2's LRF acquisition range: no soft landing from a first range at ≈ 4.8 km,
+    a landing from ≈ 5.5 km (docs/replays/resilience-m2.md gives the finer sweep and the reason)."""
+    argv = ["sweep", "resilience-m2", "faults.0.below_m=6000,7000", "--event", "lrf_first_valid"]
+    code, out, _ = cli([*argv, "--json", "--jobs", "2"])
+    assert code == 0
+    doc = json.loads(out)
+    low, high = doc["points"]
+    assert low["outcome"] == "crashed" and high["outcome"] == "landed", doc["points"]
+    assert doc["cliffs"] == [{"between": [6000.0, 7000.0], "outcomes": ["crashed", "landed"]}]
+    for p in (low, high):  # the first valid range arrives while still braking at ≈ 66 m/s (REFERENCE §3.3)
+        first = p["lrf_first_valid"]
+        assert 4500.0 < first["true_altitude_m"] < 5800.0
+        assert first["vertical_speed_mps"] < -55.0 and first["horizontal_speed_mps"] > 150.0

@@ -247,8 +247,8 @@ def vikram3() -> Vehicle:
         name="vikram3",
         description="Chandrayaan-3 Vikram: 4 × 800 N throttleable + 8 × 58 N, 1,752 kg (REFERENCE §3.5)",
         mass=MassProperties(
-            dry_mass_kg=1752.0 - 850.0,  # assumed: ≈ 850 kg of propellant at separation
-            propellant_capacity_kg=850.0,
+            dry_mass_kg=1752.0 - 1000.0,  # assumed: ≈ 1,000 kg of propellant at separation
+            propellant_capacity_kg=1000.0,
             inertia_dry_kgm2=(900.0, 900.0, 1000.0),  # assumed
             inertia_full_kgm2=(1500.0, 1500.0, 1700.0),  # assumed
         ),
