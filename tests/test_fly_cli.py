@@ -86,3 +86,15 @@ def test_fly_check_without_expect_is_bad_input(tmp_path, cli):
     code, out, err = cli(["fly", str(bare), "--check", *SHORT])
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "has no [expect] table to check" in err and "bare.toml" in err
+
+
+def test_fly_start_below_the_terrain_is_one_line_and_nothing_written(tmp_path, cli):
+    """A `site` start may lie below the 1,737,400 m sphere (SLIM's ground is 878 m below it), not below the
+    ground."""
+    out = tmp_path / "run"
+    code, stdout, err = cli(
+        ["fly", "slim-engine-out", "--set", "initial.altitude_m=-5000", "--out", str(out)]
+    )
+    assert code == 2 and stdout == ""
+    assert err.strip().count("\n") == 0 and "initial (site)" in err and "below the terrain" in err
+    assert not out.exists()

@@ -114,7 +114,7 @@ class SiteStart(Model):
     """A state before the site on the approach ground track, velocity inertial and in the track plane."""
 
     kind: Literal["site"]
-    altitude_m: PositiveFloat  # above the 1,737,400 m sphere
+    altitude_m: Finite  # above the 1,737,400 m sphere (negative: below it; the start must clear the terrain)
     range_m: NonNegFloat  # surface distance to the site
     speed_mps: NonNegFloat  # inertial speed
     flight_path_angle_deg: Annotated[float, Field(strict=True, ge=-90.0, le=90.0)] = (

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from touchdown.errors import InputError
 from touchdown.fsw.flight_software import FlightSoftware
 from touchdown.moon.constants import G_SURFACE
 from touchdown.moon.frames import (
@@ -190,13 +191,20 @@ class Flight:
         q = dcm_to_quat(np.stack((x_axis, y_axis, z), axis=-1))
         prop = build.propellant_kg(self.sc, self.vehicle)
         n = self.n
-        return make_state(
+        x0 = make_state(
             self.vehicle,
             np.broadcast_to(r, (n, 3)),
             np.broadcast_to(v, (n, 3)),
             np.broadcast_to(q, (n, 4)),
             propellant_kg=prop,
         )
+        clearance = float(self.true_altitude(0.0, x0[:1])[0])
+        if clearance <= 0.0:
+            raise InputError(
+                f"the start is {-clearance:.0f} m below the terrain under it; raise altitude_m",
+                where=f"initial ({self.sc.initial.kind})",
+            )
+        return x0
 
     def _uploaded_state(self, x0: Array) -> tuple[Array, Array]:
         """The ground's state vector at the start: truth plus tracking error drawn per run, plus the
