@@ -237,7 +237,7 @@ def vikram3() -> Vehicle:
             isp_s=310.0,  # assumed: bipropellant MMH/MON-3
             position_body_m=pos,
             direction_body=(0.0, 0.0, 1.0),
-            throttle_min=0.4,  # assumed
+            throttle_min=0.2,  # assumed: deep throttling, so the lander can hover when light
             throttle_max=1.0,
             lag_s=0.1,  # assumed
         )
