@@ -100,3 +100,13 @@ def test_m2_acquisition_sweep_shows_the_cliff(cli):
         first = p["lrf_first_valid"]
         assert 4500.0 < first["true_altitude_m"] < 5800.0
         assert first["vertical_speed_mps"] < -55.0 and first["horizontal_speed_mps"] > 150.0
+
+
+@pytest.mark.slow
+def test_slim_with_a_stiffer_attitude_loop_lands():
+    """SLIM's "what would have saved it": the same engine loss, an attitude loop that holds the torque with a
+    small lean, so the drift is nulled (docs/replays/slim-engine-out.md)."""
+    doc, _ = _fly("slim-engine-out", ("fsw.control.bandwidth_rad_s=3.0",))
+    assert doc["outcome"] == "landed", doc["touchdown"]
+    assert any(e["name"] == "fault:thrust_loss:main_500n_a" for e in doc["events"])  # the loss still came
+    assert doc["touchdown"]["miss_m"] < 20.0
