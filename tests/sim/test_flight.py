@@ -73,7 +73,8 @@ def test_fault_onset_and_end_are_flight_events(tmp_path):
     onset, end = events["fault:thrust_loss:main_400n"], events["fault_cleared:thrust_loss:main_400n"]
     assert onset["t_s"] == pytest.approx(1.0)
     assert end["t_s"] == pytest.approx(3.0)
-    assert onset["true_altitude_m"] > end["true_altitude_m"] > 10_000.0  # coasting down towards perilune
+    for ev in (onset, end):  # coasting down towards perilune, ≈ 20 km up
+        assert ev["true_altitude_m"] > 10_000.0 and -5.0 < ev["vertical_speed_mps"] < 0.0
     assert sum(e["name"].startswith("fault") for e in res.events[0]) == 2  # each logged once
 
 
