@@ -171,13 +171,18 @@ class Flight:
             for i in range(len(runs))
         ]
 
+    def _log_event(self, name: str, t: Array, runs: NDArray[np.intp], x: Array) -> list[dict]:
+        """Append event ``name`` with its figures to each run in ``runs`` (states ``x``, one per run)."""
+        figs = self._figures(t, runs, x, name)
+        for r, f in zip(runs, figs, strict=True):
+            self.events[int(r)].append(f)
+        return figs
+
     def _sim_event(self, name: str, t: Array, runs: NDArray[np.intp], x: Array) -> list[dict]:
-        figs = self._figures(np.asarray(t, float), runs, x, name)
+        figs = self._log_event(name, np.asarray(t, float), runs, x)
         if name.startswith("touchdown"):
             for f in figs:
                 f["true_altitude_m"] = 0.0
-        for r, f in zip(runs, figs, strict=True):
-            self.events[int(r)].append(f)
         return figs
 
     # ------------------------------------------------------------------ the loop
@@ -292,9 +297,7 @@ class Flight:
     def _log_fsw_events(self, t: float, x: Array) -> None:
         for ev in self.fsw.drain_events():
             runs = np.flatnonzero(ev.runs)
-            figs = self._figures(np.full(runs.size, t), runs, x[runs], ev.name)
-            for r, f in zip(runs, figs, strict=True):
-                self.events[int(r)].append(f)
+            self._log_event(ev.name, np.full(runs.size, t), runs, x[runs])
 
     def _log_fault_events(self, t: float, x: Array) -> None:
         """Truth-side events ``fault:<kind>:<target>`` at a fault's onset, ``fault_cleared:…`` at its end."""
@@ -306,10 +309,7 @@ class Flight:
                 if runs.size == 0:
                     continue
                 self._fault_logged[j, i, runs] = True
-                name = f"{prefix}:{f.kind}:{f.target}"
-                figs = self._figures(np.full(runs.size, t), runs, x[runs], name)
-                for r, fig in zip(runs, figs, strict=True):
-                    self.events[int(r)].append(fig)
+                self._log_event(f"{prefix}:{f.kind}:{f.target}", np.full(runs.size, t), runs, x[runs])
 
     def _record(self, t: float, x: Array, true_alt: Array) -> None:
         fsw = self.fsw
