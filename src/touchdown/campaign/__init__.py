@@ -1,1 +1,1 @@
-"""touchdown.campaign."""
+"""Monte Carlo campaigns: dispersions and sampling, execution (in-process, Dask), results, statistics."""

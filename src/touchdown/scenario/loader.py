@@ -18,6 +18,7 @@ Built-in scenarios are the ``library/<name>.toml`` files shipped inside this pac
 from __future__ import annotations
 
 import contextlib
+import copy
 import difflib
 import math
 import re
@@ -39,7 +40,7 @@ from touchdown.scenario.schema import Scenario
 PathPart = str | int
 FieldPath = tuple[PathPart, ...]
 
-__all__ = ["LoadedScenario", "builtin_scenarios", "load_scenario"]
+__all__ = ["LoadedScenario", "builtin_scenarios", "load_scenario", "load_scenario_text", "value_problem"]
 
 
 @dataclass(frozen=True)
@@ -93,25 +94,94 @@ def load_scenario(source: str | Path, overrides: Sequence[str] = ()) -> LoadedSc
     ``overrides``: ``dotted.path=value`` items (the CLI's ``--set``), applied in order before validation;
     ``value`` is a TOML value, or a bare string when it does not parse as one.
     """
+    label, raw = _read(source)
+    return load_scenario_text(_decode(raw, label), label, overrides)
+
+
+def load_scenario_text(text: str, label: str, overrides: Sequence[str] = ()) -> LoadedScenario:
+    """:func:`load_scenario` of a scenario's TOML ``text`` (``label`` names it in messages): how a
+    campaign's workers and ``--resume`` re-load the exact text its manifest keeps."""
     if isinstance(overrides, str):  # one item, not its characters
         overrides = (overrides,)
-    label, raw = _read(source)
-    text = _decode(raw, label)
     data = _parse(text, label)
     original = _parse(text, label)  # untouched copy: tells which structure the overrides created
     applied = tuple(_apply_override(data, item) for item in overrides)
     where = _Where(label, text, original, applied)
+    scenario, problem = _validate(data)
+    if problem is not None:
+        raise InputError(where.line(*problem))
+    for i, d in enumerate(scenario.campaign.dispersions):
+        problem = _check_dispersion(data, scenario, d)
+        if problem is not None:
+            raise InputError(where.line(("campaign", "dispersions", i, "field"), problem))
+    return LoadedScenario(scenario, scenario.scenario.name, label, text, tuple(overrides))
+
+
+def _validate(data: dict[str, Any]) -> tuple[Scenario, None] | tuple[None, tuple[FieldPath, str]]:
+    """The scenario, or (path, message) of its first problem (schema, then each fault's kind rules)."""
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        path, message = _describe_first(exc)
-        raise InputError(where.line(path, message)) from None
+        return None, _describe_first(exc)
     for i, fault in enumerate(scenario.faults):
         try:
             fault.to_fault()
         except (InputError, TypeError, ValueError) as exc:
-            raise InputError(where.line(("faults", i), str(exc))) from None
-    return LoadedScenario(scenario, scenario.scenario.name, label, text, tuple(overrides))
+            return None, (("faults", i), str(exc))
+    return scenario, None
+
+
+def override_item(data: Any, field: str, value: float) -> str:
+    """``field=value`` for ``--set``: an integral value stays an integer where the field holds one."""
+    node = data
+    for part in field.split("."):
+        if isinstance(node, list) and part.lstrip("-").isdigit() and -len(node) <= int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            node = None
+            break
+    v = float(value)
+    if isinstance(node, int) and not isinstance(node, bool) and v.is_integer():
+        return f"{field}={int(v)}"
+    return f"{field}={v!r}"
+
+
+def value_problem(data: dict[str, Any], field: str, value: float) -> str | None:
+    """Why ``field = value`` does not make a valid scenario of ``data`` (parsed TOML), or None."""
+    trial = copy.deepcopy(data)
+    try:
+        _apply_override(trial, override_item(data, field, value))
+    except InputError as exc:
+        return str(exc).split(": ", 1)[-1]
+    _, problem = _validate(trial)
+    if problem is None:
+        return None
+    path, message = problem
+    shown = _show_path(path)
+    return f"{field} = {value:g}: {message}" if shown == field else f"{field} = {value:g}: {shown}: {message}"
+
+
+def _check_dispersion(data: dict[str, Any], scenario: Scenario, d: Any) -> str | None:
+    """Why a ``[[campaign.dispersions]]`` entry cannot apply to this scenario, or None."""
+    from touchdown.campaign.dispersions import presence_index, support
+
+    try:
+        fault = presence_index(d)
+        if fault is not None:
+            n = len(scenario.faults)
+            return None if fault < n else f"'{d.field}': the scenario has {n} fault(s) (faults.0 …)"
+        values = support(d)
+    except InputError as exc:
+        return str(exc)
+    if d.field.split(".", 1)[0] == "campaign":
+        return f"'{d.field}': a campaign cannot disperse its own settings"
+    for v in values:
+        problem = value_problem(data, d.field, v)
+        if problem is not None:
+            return problem
+    return None
 
 
 def _read(source: str | Path) -> tuple[str, bytes]:

@@ -11,7 +11,8 @@ A scenario is a TOML file with these tables (see docs/scenarios.md)::
     [[faults]]  REFERENCE §6 fault list
     [fsw]       rate, navigation (EKF and gating policy, onboard map), guidance per phase, sequencer, control
     [sim]       integration step, duration, recording, gravity model
-    [expect]    published outcome and figures a replay must reproduce (checked by issue-4 tooling)
+    [expect]    published outcome and figures a replay must reproduce (``touchdown fly --check``)
+    [campaign]  Monte Carlo: runs, sampler, dispersed fields, initial-state covariance (docs/campaigns.md)
 
 Models forbid unknown keys, so a typo is an error naming the key and the allowed ones.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from touchdown.scenario.expect import Expect
@@ -326,6 +328,109 @@ class Sim(Model):
     gravity: Literal["point_mass", "j2"] = "point_mass"
 
 
+DISTRIBUTIONS = ("normal", "uniform", "truncnormal", "lognormal", "choice")
+SAMPLERS = ("random", "sobol", "lhs")
+Probability = Annotated[float, Field(strict=True, ge=0.0, le=1.0)]
+
+# the parameters each distribution needs (all others must be absent)
+DIST_PARAMS: dict[str, tuple[str, ...]] = {
+    "normal": ("mean", "sigma"),
+    "uniform": ("low", "high"),
+    "truncnormal": ("mean", "sigma", "low", "high"),
+    "lognormal": ("median", "sigma_log"),
+    "choice": ("values",),
+}
+_OPTIONAL_PARAMS = {"choice": ("weights",)}
+_ALL_PARAMS = ("mean", "sigma", "low", "high", "median", "sigma_log", "values", "weights", "probability")
+
+
+class Dispersion(Model):
+    """One uncertain field of a campaign: a distribution over a numeric scenario field, or (``field`` =
+    ``"faults.N"`` with ``probability``) the chance that fault N is present in a run at all.
+
+    Parameters are in ``unit`` (default: the field's own unit, named by its suffix: ``_m``, ``_s``,
+    ``_kg``, ``_mps``, ``_deg`` …); a unit of another dimension is an error, one of the same dimension
+    is converted (``unit = "km"`` for a ``_m`` field).
+    """
+
+    field: str = Field(min_length=1)  # dotted scenario path, as `--set` takes it: "faults.0.below_m"
+    dist: Literal[DISTRIBUTIONS] | None = None  # type: ignore[valid-type]
+    unit: str | None = None
+    mean: Finite | None = None
+    sigma: NonNegFloat | None = None
+    low: Finite | None = None
+    high: Finite | None = None
+    median: PositiveFloat | None = None
+    sigma_log: NonNegFloat | None = None
+    values: list[Finite] | None = Field(default=None, min_length=1)
+    weights: list[NonNegFloat] | None = None
+    probability: Probability | None = None
+
+    @model_validator(mode="after")
+    def _params(self) -> Dispersion:
+        given = {k for k in _ALL_PARAMS if getattr(self, k) is not None}
+        if self.dist is None:
+            if self.probability is None:
+                raise ValueError(
+                    f"needs 'dist' ({', '.join(DISTRIBUTIONS)}), or 'probability' for a fault's presence"
+                )
+            if given != {"probability"} or self.unit is not None:
+                raise ValueError("a presence dispersion takes only 'field' and 'probability'")
+            return self
+        need = DIST_PARAMS[self.dist]
+        missing = [k for k in need if getattr(self, k) is None]
+        if missing:
+            raise ValueError(f"dist '{self.dist}' needs {', '.join(repr(k) for k in missing)}")
+        extra = sorted(given - set(need) - set(_OPTIONAL_PARAMS.get(self.dist, ())))
+        if extra:
+            raise ValueError(
+                f"dist '{self.dist}' takes {', '.join(repr(k) for k in need)}; "
+                f"remove {', '.join(repr(k) for k in extra)}"
+            )
+        if self.low is not None and self.high is not None and not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be < high ({self.high})")
+        if self.weights is not None:
+            if len(self.weights) != len(self.values or ()):
+                raise ValueError("weights needs one entry per value")
+            if not sum(self.weights) > 0.0:
+                raise ValueError("weights must not all be zero")
+        return self
+
+
+class InitialDispersion(Model):
+    """Dispersion of the truth state at the start, in east/north/up axes at the start point: position
+    east, north, up [m], then velocity east, north, up [m/s]. Give ``sigma`` (independent axes) or the
+    full ``covariance`` [m², m²/s, m²/s²] (symmetric, positive semi-definite)."""
+
+    sigma: tuple[NonNegFloat, NonNegFloat, NonNegFloat, NonNegFloat, NonNegFloat, NonNegFloat] | None = None
+    covariance: list[list[Finite]] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> InitialDispersion:
+        if (self.sigma is None) == (self.covariance is None):
+            raise ValueError("give exactly one of 'sigma' (6 values) or 'covariance' (6 × 6)")
+        if self.covariance is not None:
+            c = self.covariance
+            if len(c) != 6 or any(len(row) != 6 for row in c):
+                raise ValueError("covariance must be 6 × 6 (east, north, up [m]; east, north, up [m/s])")
+            a = np.asarray(c, float)
+            scale = max(1.0, float(np.abs(a).max()))
+            if np.abs(a - a.T).max() > 1e-9 * scale:
+                raise ValueError("covariance must be symmetric")
+            if float(np.linalg.eigvalsh(a).min()) < -1e-9 * scale:
+                raise ValueError("covariance must be positive semi-definite (an eigenvalue is negative)")
+        return self
+
+
+class CampaignCfg(Model):
+    """Monte Carlo defaults and what is uncertain (``touchdown campaign``; docs/campaigns.md)."""
+
+    runs: Annotated[int, Field(ge=1, strict=True)] = 1000  # default -n
+    sampler: Literal[SAMPLERS] = "random"  # type: ignore[valid-type]
+    dispersions: list[Dispersion] = Field(default_factory=list)
+    initial_state: InitialDispersion | None = None
+
+
 class Scenario(Model):
     scenario: ScenarioMeta
     site: Site
@@ -337,6 +442,7 @@ class Scenario(Model):
     fsw: Fsw
     sim: Sim = Sim()
     expect: Expect = Expect()
+    campaign: CampaignCfg = CampaignCfg()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-able) of the validated scenario, defaults included."""

@@ -9,7 +9,9 @@ A :class:`Fault` names a ``kind``, a ``target`` and when it starts and how long 
   normally the true height above terrain), ``start_phase`` (the caller's phase name equals it). Every given
   condition must hold; with none, the fault starts at the first evaluation. The onset is latched per
   trajectory the first time the conditions hold (at a tick of the target), and the fault is then active for
-  ``duration_s`` (default: for ever). Per-trajectory masks (``enabled``) choose which runs carry a fault.
+  ``duration_s`` (default: for ever). Per-trajectory masks (``enabled``) choose which runs carry a fault,
+  and per-trajectory values (``params``: one (N,) array per field of :data:`PER_RUN_FIELDS`) replace a
+  fault's scalar, as a campaign's dispersions do.
 
 Sensor kinds (applied in the declared order, each to the output of the previous one)::
 
@@ -71,6 +73,9 @@ LATE_ACQUISITION_REFERENCES = ("altitude", "range")
 _T_EPS = 1e-9  # time comparison tolerance [s]
 
 Value = float | tuple[float, ...]
+# fields a campaign may give one value per trajectory (``FaultInjector(params=...)``); ``value`` only where
+# the kind takes a scalar
+PER_RUN_FIELDS = ("start_time_s", "start_altitude_m", "duration_s", "value", "below_m")
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,7 @@ class _Memory:
 
     enabled: Mask  # (N,)
     onset_s: Array  # (N,) NaN until triggered
+    params: dict[str, Array] = field(default_factory=dict)  # per-run values replacing the fault's scalars
     channels: dict[str, _ChannelMemory] = field(default_factory=dict)
     burning: Mask | None = None  # fail_to_ignite: engine_on of the previous output (N, E)
 
@@ -181,16 +187,27 @@ class FaultState:
 
     @classmethod
     def create(
-        cls, faults: Sequence[Fault], n: int, enabled: Sequence[ArrayLike | None] | None = None
+        cls,
+        faults: Sequence[Fault],
+        n: int,
+        enabled: Sequence[ArrayLike | None] | None = None,
+        params: Sequence[Mapping[str, ArrayLike] | None] | None = None,
     ) -> FaultState:
-        """Fresh state. ``enabled[i]`` (N,) bool: which runs carry fault i (None: all)."""
+        """Fresh state. ``enabled[i]`` (N,) bool: which runs carry fault i (None: all); ``params[i]``:
+        field → (N,) values of fault i replacing its scalars (fields of :data:`PER_RUN_FIELDS`)."""
         en = list(enabled) if enabled is not None else [None] * len(faults)
-        if len(en) != len(faults):
-            raise InputError(f"enabled has {len(en)} masks for {len(faults)} faults")
+        pa = list(params) if params is not None else [None] * len(faults)
+        if len(en) != len(faults) or len(pa) != len(faults):
+            raise InputError(f"enabled/params need one entry per fault ({len(faults)})")
         mem = []
-        for e in en:
+        for f, e, p in zip(faults, en, pa, strict=True):
             mask = np.ones(n, bool) if e is None else np.broadcast_to(np.asarray(e, bool), (n,)).copy()
-            mem.append(_Memory(mask, np.full(n, np.nan)))
+            per_run = {}
+            for name, v in (p or {}).items():
+                if name not in PER_RUN_FIELDS or (name == "value" and not isinstance(f.value, int | float)):
+                    raise InputError(f"fault '{f.kind}' on '{f.target}': '{name}' cannot vary per run")
+                per_run[name] = np.broadcast_to(np.asarray(v, float), (n,)).copy()
+            mem.append(_Memory(mask, np.full(n, np.nan), per_run))
         return cls(mem)
 
 
@@ -206,18 +223,29 @@ def small_rotation(theta: Array) -> Array:
 # onset and activity
 
 
+def _param(f: Fault, m: _Memory, name: str):
+    """Fault field ``name``: the per-run (N,) values where given, else the fault's scalar (or None)."""
+    return m.params.get(name, getattr(f, name))
+
+
+def duration(f: Fault, m: _Memory) -> float | Array:
+    """How long fault ``f`` lasts once started [s], scalar or (N,)."""
+    return _param(f, m, "duration_s")
+
+
 def _update_onset(f: Fault, m: _Memory, trig: Trigger) -> Mask:
     """Latch onsets whose conditions hold now; return the active mask (N,)."""
     n = m.onset_s.shape[0]
     cond = m.enabled & np.isnan(m.onset_s)
-    if f.start_time_s is not None:
-        cond &= trig.t_s >= f.start_time_s - _T_EPS
-    if f.start_altitude_m is not None:
+    start_time, start_altitude = _param(f, m, "start_time_s"), _param(f, m, "start_altitude_m")
+    if start_time is not None:
+        cond &= trig.t_s >= start_time - _T_EPS
+    if start_altitude is not None:
         if trig.altitude_m is None:
             raise InputError(
                 "an altitude-triggered fault needs the trigger altitude", where=f"fault '{f.kind}'"
             )
-        cond &= np.asarray(trig.altitude_m, float) <= f.start_altitude_m
+        cond &= np.asarray(trig.altitude_m, float) <= start_altitude
     if f.start_phase is not None:
         if trig.phase is None:
             raise InputError("a phase-triggered fault needs the trigger phase", where=f"fault '{f.kind}'")
@@ -225,7 +253,7 @@ def _update_onset(f: Fault, m: _Memory, trig: Trigger) -> Mask:
     m.onset_s[cond] = trig.t_s
     started = ~np.isnan(m.onset_s)
     elapsed = trig.t_s - np.where(started, m.onset_s, trig.t_s)
-    return started & (elapsed < f.duration_s - _T_EPS)
+    return started & (elapsed < duration(f, m) - _T_EPS)
 
 
 def _rows(mask: Mask, like: np.ndarray) -> Mask:
@@ -260,7 +288,7 @@ def noise_scale(
         if channel is not None and f.channel not in (None, channel):
             continue
         active = _update_onset(f, m, trig)
-        out = np.where(active, out * float(f.value), out)  # type: ignore[arg-type]
+        out = np.where(active, out * np.asarray(_param(f, m, "value"), float), out)
     return out
 
 
@@ -285,7 +313,7 @@ def apply_sensor_faults(
                 continue
             active = _update_onset(f, m, trig)
             cm = m.channels.setdefault(name, _ChannelMemory())
-            values, valid = _apply_one(f, m.onset_s, cm, ch.kind, trig, values, valid, active)
+            values, valid = _apply_one(f, m, cm, ch.kind, trig, values, valid, active)
         updates[ch.values] = values
         updates[ch.valid] = valid
     return replace(meas, **updates)
@@ -293,7 +321,7 @@ def apply_sensor_faults(
 
 def _apply_one(
     f: Fault,
-    onset_s: Array,
+    fm: _Memory,
     m: _ChannelMemory,
     kind: str,
     trig: Trigger,
@@ -303,6 +331,10 @@ def _apply_one(
 ) -> tuple[Array, Mask]:
     """One fault on one channel: returns (values, valid); updates the channel memory ``m``."""
     t = trig.t_s
+    onset_s = fm.onset_s
+    value = _param(f, fm, "value")
+    if isinstance(value, np.ndarray) and value.ndim == 1 and values.ndim > 1:  # per run: one per row
+        value = _rows(value, values)
     if m.used is None:
         m.used = np.zeros(active.shape, bool)
     av, ak = _rows(active, values), _rows(active, valid)
@@ -310,7 +342,7 @@ def _apply_one(
     if k in ("off", "dropout"):
         return np.where(av, np.nan, values), valid & ~ak
     if k == "bias":
-        return _add(kind, values, np.asarray(f.value, float), active), valid
+        return _add(kind, values, np.asarray(value, float), active), valid
     if k == "drift":
         dt = np.where(active, t - np.nan_to_num(onset_s), 0.0)
         delta = np.asarray(f.rate_per_s, float) * dt.reshape(dt.shape + (1,) * (values.ndim - 1))
@@ -318,18 +350,18 @@ def _apply_one(
     if k == "spike":
         fire = active & ~m.used
         m.used |= fire
-        return _add(kind, values, np.asarray(f.value, float), fire), valid
+        return _add(kind, values, np.asarray(value, float), fire), valid
     if k == "stuck":
         if m.held_values is None:
             m.held_values = np.full_like(values, np.nan)
             m.held_valid = np.zeros_like(valid)
         grab = active & ~m.used
         m.used |= grab
-        if f.value is None:  # at the current reading
+        if value is None:  # at the current reading
             m.held_values = np.where(_rows(grab, values), values, m.held_values)
             m.held_valid = np.where(_rows(grab, valid), valid, m.held_valid)
             return np.where(av, m.held_values, values), np.where(ak, m.held_valid, valid)
-        v = np.broadcast_to(np.asarray(f.value, float), values.shape)
+        v = np.broadcast_to(np.asarray(value, float), values.shape)
         return np.where(av, v, values), valid | ak
     if k == "delay":
         m.buffer.append((t, values.copy(), valid.copy()))
@@ -341,16 +373,18 @@ def _apply_one(
         del m.buffer[:j]  # older entries are never needed again
         return np.where(av, v_old, values), np.where(ak, ok_old, valid)
     if k == "late_acquisition":
+        below = np.asarray(_param(f, fm, "below_m"), float)
         if m.acquired is None:
             m.acquired = np.zeros_like(valid)
         if f.reference == "range":
             if values.shape != valid.shape:
                 raise InputError(f"'range' late acquisition needs one validity per value, not '{f.target}'")
-            m.acquired |= ak & valid & (np.nan_to_num(values, nan=np.inf) <= f.below_m)
+            below = _rows(below, values) if below.ndim == 1 else below
+            m.acquired |= ak & valid & (np.nan_to_num(values, nan=np.inf) <= below)
         else:
             if trig.altitude_m is None:
                 raise InputError("late acquisition on 'altitude' needs the trigger altitude", where=f.target)
-            m.acquired |= ak & _rows(np.asarray(trig.altitude_m, float) <= f.below_m, valid)
+            m.acquired |= ak & _rows(np.asarray(trig.altitude_m, float) <= below, valid)
         blocked = ak & ~m.acquired
         bv = blocked if blocked.shape == values.shape else _rows(blocked, values)
         return np.where(bv, np.nan, values), valid & ~blocked
@@ -380,8 +414,9 @@ def thrust_scale(
         if f.kind != "thrust_loss":
             continue
         active = _update_onset(f, m, trig)
+        kept = 1.0 - np.asarray(_param(f, m, "value"), float)
         for e in _engine_columns(f, engine_names):
-            out[:, e] = np.where(active, out[:, e] * (1.0 - float(f.value)), out[:, e])  # type: ignore[arg-type]
+            out[:, e] = np.where(active, out[:, e] * kept, out[:, e])
     return out
 
 
@@ -440,11 +475,15 @@ class FaultInjector:
     """A list of faults and their memory for N trajectories: the object the simulator holds."""
 
     def __init__(
-        self, faults: Sequence[Fault], n: int, enabled: Sequence[ArrayLike | None] | None = None
+        self,
+        faults: Sequence[Fault],
+        n: int,
+        enabled: Sequence[ArrayLike | None] | None = None,
+        params: Sequence[Mapping[str, ArrayLike] | None] | None = None,
     ) -> None:
         self.faults = tuple(faults)
         self.n = n
-        self.state = FaultState.create(self.faults, n, enabled)
+        self.state = FaultState.create(self.faults, n, enabled, params)
 
     def noise_scale(self, sensor: str, trig: Trigger, channel: str | None = None) -> Array:
         """Noise multiplier (N,) to pass to ``sensor.measure(..., noise_scale=...)``."""
@@ -463,6 +502,10 @@ class FaultInjector:
     def thrust_scale(self, engine_names: Sequence[str], trig: Trigger) -> Array:
         """Delivered-thrust multiplier (N, E) (:func:`thrust_scale`)."""
         return thrust_scale(engine_names, self.faults, trig, self.state, self.n)
+
+    def durations(self) -> list[float | Array]:
+        """How long each fault lasts once started [s], scalar or (N,) where it varies per run."""
+        return [duration(f, m) for f, m in zip(self.faults, self.state.memory, strict=True)]
 
     def onsets(self) -> list[Array]:
         """Onset time (N,) [s] of each fault, NaN where it has not started (for event logs)."""

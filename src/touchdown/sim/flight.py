@@ -50,6 +50,23 @@ from touchdown.vehicle.model import Vehicle
 Array = NDArray[np.float64]
 
 
+@dataclass(frozen=True)
+class PerRun:
+    """Values that differ between the runs of one batch (a campaign's dispersions), one row per run.
+
+    ``initial_offset_enu`` (N, 6) moves the TRUE start: position east, north, up [m] and velocity east,
+    north, up [m/s] in the axes at the start point (the ground's uploaded state follows it, with the
+    scenario's tracking error). ``propellant_kg`` (N,) replaces the scenario's load (the flight software
+    knows each run's load). ``fault_enabled[i]`` (N,) bool: which runs carry fault i; ``fault_params[i]``:
+    field → (N,) values of fault i (``touchdown.sensors.faults.PER_RUN_FIELDS``).
+    """
+
+    initial_offset_enu: Array | None = None
+    propellant_kg: Array | None = None
+    fault_enabled: dict[int, NDArray[np.bool_]] = field(default_factory=dict)
+    fault_params: dict[int, dict[str, Array]] = field(default_factory=dict)
+
+
 @dataclass
 class FlightResult:
     """What N flights of one scenario did."""
@@ -80,14 +97,19 @@ class Flight:
         data_dir: str | None = None,
         record: bool = True,
         terrain: Terrain | None = None,
+        onboard_map: Terrain | None = None,
+        per_run: PerRun | None = None,
     ) -> None:
-        """``terrain`` replaces the scenario's true terrain (a test landscape, a user's own DEM)."""
+        """``terrain`` replaces the scenario's true terrain (a test landscape, a user's own DEM), and
+        ``onboard_map`` the flight software's map built from it (a campaign reuses both between batches);
+        ``per_run``: values that differ between the runs (dispersions)."""
         self.sc = sc
         self.runs = np.arange(1) if run_indices is None else np.asarray(run_indices, dtype=np.int64)
         self.n = n = self.runs.size
+        self.per_run = per_run if per_run is not None else PerRun()
         self.keys = run_keys(seed, self.runs)
         self.terrain = terrain if terrain is not None else build.truth_terrain(sc, data_dir)
-        self.map = build.onboard_map(sc, self.terrain, data_dir)
+        self.map = onboard_map if onboard_map is not None else build.onboard_map(sc, self.terrain, data_dir)
         self.gravity = build.gravity_model(sc)
         self.vehicle = build.true_vehicle(sc)
         self.fsw_vehicle = build.believed_vehicle(sc)
@@ -102,7 +124,13 @@ class Flight:
         if self.velocimeter is not None:
             channels[self.velocimeter.name] = ("velocity",)
         validate_targets(self.fault_list, channels, [e.name for e in self.vehicle.engines])
-        self.faults = FaultInjector(self.fault_list, n)
+        pr = self.per_run
+        self.faults = FaultInjector(
+            self.fault_list,
+            n,
+            [pr.fault_enabled.get(i) for i in range(len(self.fault_list))],
+            [pr.fault_params.get(i) for i in range(len(self.fault_list))],
+        )
         self._thrust_faults = any(f.kind == "thrust_loss" for f in self.fault_list)
         lat, lon = build.site_rad(sc)
         self.site = (lat, lon)
@@ -194,19 +222,23 @@ class Flight:
         x_axis /= np.linalg.norm(x_axis)
         y_axis = np.cross(z, x_axis)
         q = dcm_to_quat(np.stack((x_axis, y_axis, z), axis=-1))
-        prop = build.propellant_kg(self.sc, self.vehicle)
+        pr = self.per_run
+        prop = build.propellant_kg(self.sc, self.vehicle) if pr.propellant_kg is None else pr.propellant_kg
         n = self.n
-        x0 = make_state(
-            self.vehicle,
-            np.broadcast_to(r, (n, 3)),
-            np.broadcast_to(v, (n, 3)),
-            np.broadcast_to(q, (n, 4)),
-            propellant_kg=prop,
-        )
-        clearance = float(self.true_altitude(0.0, x0[:1])[0])
-        if clearance <= 0.0:
+        r_n, v_n = np.broadcast_to(r, (n, 3)), np.broadcast_to(v, (n, 3))
+        if pr.initial_offset_enu is not None:  # MCMF = MCI at t = 0
+            lat, lon, _ = mcmf_to_llh(r[None, :])
+            enu = np.stack(enu_basis(lat, lon), axis=1)[0]  # (3 axes, 3 MCMF)
+            d = np.asarray(pr.initial_offset_enu, float)
+            r_n = r_n + sum(d[:, k, None] * enu[k] for k in range(3))
+            v_n = v_n + sum(d[:, 3 + k, None] * enu[k] for k in range(3))
+        x0 = make_state(self.vehicle, r_n, v_n, np.broadcast_to(q, (n, 4)), propellant_kg=prop)
+        clearance = self.true_altitude(0.0, x0)
+        k = int(np.argmin(clearance))
+        if clearance[k] <= 0.0:
+            run = "" if n == 1 else f" (run {int(self.runs[k])})"
             raise InputError(
-                f"the start is {-clearance:.0f} m below the terrain under it; raise altitude_m",
+                f"the start{run} is {-clearance[k]:.0f} m below the terrain under it; raise altitude_m",
                 where=f"initial ({self.sc.initial.kind})",
             )
         return x0
@@ -301,9 +333,10 @@ class Flight:
 
     def _log_fault_events(self, t: float, x: Array) -> None:
         """Truth-side events ``fault:<kind>:<target>`` at a fault's onset, ``fault_cleared:…`` at its end."""
-        for i, (f, onset) in enumerate(zip(self.fault_list, self.faults.onsets(), strict=True)):
+        faults = zip(self.fault_list, self.faults.onsets(), self.faults.durations(), strict=True)
+        for i, (f, onset, duration) in enumerate(faults):
             started = ~np.isnan(onset)
-            ended = started & (t - np.where(started, onset, t) >= f.duration_s - 1e-9)
+            ended = started & (t - np.where(started, onset, t) >= duration - 1e-9)
             for j, (prefix, now) in enumerate((("fault", started), ("fault_cleared", ended))):
                 runs = np.flatnonzero(now & ~self._fault_logged[j, i])
                 if runs.size == 0:
