@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from touchdown import __version__
+from touchdown.commands import campaign as campaign_cmd
 from touchdown.commands import data as data_cmd
 from touchdown.commands import fly as fly_cmd
 from touchdown.commands import scenarios as scenarios_cmd
@@ -33,6 +34,7 @@ app.add_typer(terrain_cmd.app, name="terrain")
 scenarios_cmd.register(app)
 fly_cmd.register(app)
 sweep_cmd.register(app)
+campaign_cmd.register(app)
 
 
 def _version(value: bool) -> None:

@@ -122,8 +122,8 @@ def _summary(doc: dict[str, Any]) -> str:
 
 
 def fly(
-    scenario: str = typer.Argument(
-        ..., help="Scenario file (.toml) or built-in name (see `touchdown scenarios`)."
+    scenario: str | None = typer.Argument(
+        None, help="Scenario file (.toml) or built-in name (see `touchdown scenarios`); not with --from."
     ),
     seed: int = typer.Option(0, "--seed", help="Root seed: fixes every random draw of the flight."),
     set_: list[str] = typer.Option([], "--set", help="Override a field: dotted.path=value (repeatable)."),
@@ -139,14 +139,34 @@ def fly(
         help="Check the flight against the scenario's \\[expect]: each expectation met or missed, "
         "exit 1 if any is missed.",
     ),
+    from_: Path | None = typer.Option(
+        None, "--from", help="Re-fly a run of the campaign in this directory (with --run)."
+    ),
+    run: int | None = typer.Option(None, "--run", help="With --from: the run to re-fly, exactly."),
+    data_dir: str | None = typer.Option(
+        None, "--data-dir", envvar="TOUCHDOWN_DATA", help="Data directory holding terrain/LDEM_4.*"
+    ),
 ) -> None:
-    """Fly one descent: sensors, faults and flight software in the loop over the scenario's terrain."""
-    loaded = load_scenario(scenario, set_)
+    """Fly one descent: sensors, faults and flight software in the loop over the scenario's terrain.
+
+    With --from DIR --run K, fly run K of a campaign again, bit for bit, with its trajectory and plot."""
+    if from_ is not None:
+        if scenario is not None or set_ or run is None:
+            raise InputError("--from DIR needs --run K and takes the scenario, seed and --set from DIR")
+        loaded, result, doc, mismatch = _refly(from_, run, data_dir)
+        seed = doc["seed"]
+    else:
+        if run is not None:
+            raise InputError("--run K needs --from DIR (a campaign directory)")
+        if scenario is None:
+            raise InputError("name a scenario (see `touchdown scenarios`), or --from DIR --run K")
+        loaded = load_scenario(scenario, set_)
+        result = Flight(loaded.scenario, seed=seed, data_dir=data_dir).run()
+        doc = flight_document(loaded, seed, result)
+        mismatch = None
     expect = loaded.scenario.expect
     if check and expect.empty:
         raise InputError("has no [expect] table to check", where=loaded.source)
-    result = Flight(loaded.scenario, seed=seed).run()
-    doc = flight_document(loaded, seed, result)
     checks = check_flight(expect, doc, trajectory_columns(result)) if check else []
     if check:
         doc["checks"] = [c.as_dict() for c in checks]
@@ -156,12 +176,37 @@ def fly(
         typer.echo(json.dumps(doc))
     else:
         typer.echo(_summary(doc))
+        if from_ is not None:
+            typer.echo(f"  campaign run {run}: " + (mismatch or "identical to its row in the campaign"))
         if check:
             typer.echo(_check_summary(checks))
         if out is not None:
             typer.echo("  wrote " + ", ".join(str(p) for p in paths))
-    if any(not c.met for c in checks):
+    if any(not c.met for c in checks) or (mismatch is not None and mismatch.startswith("DIFFERS")):
         raise typer.Exit(1)
+
+
+def _refly(cdir: Path, k: int, data_dir: str | None) -> tuple[LoadedScenario, FlightResult, dict, str | None]:
+    """Run k of a campaign, its flight document, and how it compares with the campaign's row."""
+    from touchdown.campaign.execute import refly
+    from touchdown.campaign.store import CampaignDir
+
+    loaded, result, params, row, seed = refly(CampaignDir(cdir), k, data_dir)
+    doc = flight_document(loaded, seed, result)
+    doc["campaign"] = {"directory": str(cdir), "run": k, "parameters": params}
+    if row is None:
+        return loaded, result, doc, "not in the campaign's results yet (not compared)"
+    td = result.sim.touchdown.row(0)
+    same = row["outcome"] == td["outcome"] and all(
+        _same(row[f], td[f]) for f in TOUCHDOWN_FIELDS if f in row and f in td
+    )
+    return loaded, result, doc, None if same else "DIFFERS from its row in the campaign (outcome or figures)"
+
+
+def _same(a: float | None, b: float) -> bool:
+    if a is None or (isinstance(a, float) and math.isnan(a)):
+        return math.isnan(b)
+    return a == b
 
 
 def _check_summary(checks: list[CheckResult]) -> str:

@@ -307,7 +307,10 @@ class Flight:
             return Commands(throttle, on, cmd.torque_body_nm, scale)
 
         res = self.sim.run(x0, source, t_max_s=sc.sim.t_max_s)
-        for ev in self.events:
+        for i, ev in enumerate(self.events):
+            # a run that touched down stays in its batch while others fly: its flight software keeps
+            # ticking, but what it logs after the contact is not part of the flight
+            ev[:] = [e for e in ev if e["t_s"] <= res.t_end_s[i]]
             ev.sort(key=lambda e: e["t_s"])
         telemetry = {k: np.stack(v) for k, v in self.telemetry.items()}
         hover = hover_time_s(self.vehicle, res.touchdown.propellant_remaining_kg)

@@ -1,0 +1,268 @@
+"""Run a campaign: plan it into chunks, fly the missing chunks in-process or on Dask, merge, summarise.
+
+Chunk i holds runs ``[i·chunk_size, (i+1)·chunk_size)``; the plan is fixed in the manifest, so a resumed
+campaign flies exactly the chunks that have no file yet. Workers return rows; only this process writes
+files. With Dask, a task whose worker dies is re-run elsewhere by the scheduler (and a task that raises is
+retried twice), so a killed worker costs time, never a run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from touchdown import __version__
+from touchdown.campaign import dispersions, stats
+from touchdown.campaign.runner import CampaignSpec, fly_chunk, key_events
+from touchdown.campaign.store import CampaignDir, git_revision, write_json
+from touchdown.errors import InputError
+from touchdown.scenario import build
+from touchdown.scenario.loader import LoadedScenario, load_scenario_text, value_problem
+
+Progress = Callable[[int, int, int], None]  # (runs done, of which landed, runs in the campaign)
+MAX_CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A campaign's fixed layout."""
+
+    runs: int
+    chunk_size: int
+
+    @property
+    def chunks(self) -> int:
+        return math.ceil(self.runs / self.chunk_size)
+
+    def chunk_runs(self, i: int) -> np.ndarray:
+        return np.arange(i * self.chunk_size, min((i + 1) * self.chunk_size, self.runs), dtype=np.int64)
+
+
+def default_chunk_size(runs: int, workers: int) -> int:
+    """About two chunks per worker (big batches fly fastest), at most MAX_CHUNK runs."""
+    return max(1, min(MAX_CHUNK, math.ceil(runs / (2 * max(1, workers)))))
+
+
+def check_sample(loaded: LoadedScenario, sample: dispersions.Sample) -> None:
+    """Every sampled value must make a valid scenario: checked at the extremes of each column."""
+    import tomllib
+
+    data = tomllib.loads(loaded.text)
+    for d in loaded.scenario.campaign.dispersions:
+        col = dispersions.column(d)
+        if d.dist is None:
+            continue
+        v = sample.columns[col]
+        for x in (float(v.min()), float(v.max())):
+            problem = value_problem(data, d.field, x)
+            if problem is not None:
+                raise InputError(
+                    f"a sampled value is invalid: {problem}", where=f"campaign dispersion '{col}'"
+                )
+
+
+def create(
+    loaded: LoadedScenario,
+    out: Path,
+    *,
+    runs: int,
+    seed: int,
+    sampler: str,
+    chunk_size: int,
+    batch_size: int | None,
+    data_dir: str | None,
+) -> CampaignDir:
+    """Validate a new campaign and write its manifest (nothing is flown yet)."""
+    if runs < 1:
+        raise InputError(f"-n must be ≥ 1, got {runs}")
+    if seed < 0:
+        raise InputError(f"--seed must be ≥ 0, got {seed}")
+    if sampler not in ("random", "sobol", "lhs"):
+        raise InputError(f"--sampler '{sampler}' unknown; allowed: random, sobol, lhs")
+    cfg = loaded.scenario.campaign
+    sample = dispersions.sample(cfg, sampler, seed, runs)
+    check_sample(loaded, sample)
+    terrain = build.truth_terrain(loaded.scenario, data_dir)
+    cdir = CampaignDir(out)
+    cdir.create(
+        {
+            "scenario": loaded.name,
+            "source": loaded.source,
+            "overrides": list(loaded.overrides),
+            "root_seed": seed,
+            "runs": runs,
+            "sampler": sampler,
+            "chunk_size": chunk_size,
+            "batch_size": batch_size or chunk_size,
+            "parameters": list(sample.columns),
+            "key_events": list(key_events(loaded)),
+            "terrain": terrain.description,
+            "version": __version__,
+            "git_revision": git_revision(),
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "status": "running",
+            "scenario_text": loaded.text,
+        }
+    )
+    return cdir
+
+
+def spec_of(manifest: dict[str, Any], data_dir: str | None, batch_size: int | None = None) -> CampaignSpec:
+    return CampaignSpec(
+        text=manifest["scenario_text"],
+        label=manifest["source"],
+        overrides=tuple(manifest["overrides"]),
+        seed=int(manifest["root_seed"]),
+        runs=int(manifest["runs"]),
+        sampler=manifest["sampler"],
+        key_events=tuple(manifest["key_events"]),
+        data_dir=data_dir,
+        terrain=manifest["terrain"],
+        batch_size=int(batch_size or manifest["batch_size"]),
+    )
+
+
+def sample_of(manifest: dict[str, Any], runs: np.ndarray | None = None) -> dispersions.Sample:
+    """The sampled values of ``runs`` (default: all), bit for bit those of the campaign."""
+    loaded = load_scenario_text(manifest["scenario_text"], manifest["source"], manifest["overrides"])
+    return dispersions.sample(
+        loaded.scenario.campaign, manifest["sampler"], int(manifest["root_seed"]), int(manifest["runs"]), runs
+    )
+
+
+def refly(cdir: CampaignDir, k: int, data_dir: str | None = None):
+    """Run ``k`` of a campaign flown again alone, with its trajectory recorded: (scenario it flew,
+    result, its sampled values, the campaign's row of it or None if not written yet)."""
+    from touchdown.campaign.runner import fly_batch
+
+    manifest = cdir.manifest()
+    n = int(manifest["runs"])
+    if not 0 <= k < n:
+        raise InputError(f"--run {k}: the campaign in {cdir.path} has runs 0 … {n - 1}")
+    spec = spec_of(manifest, data_dir, batch_size=1)
+    sample = sample_of(manifest, np.array([k]))
+    (loaded, result, _), *_ = list(fly_batch(spec, sample, record=True))
+    row = None
+    with contextlib.suppress(InputError):
+        table = cdir.rows()
+        hits = [i for i, r in enumerate(table.column("run").to_pylist()) if r == k]
+        if hits:
+            row = {name: table.column(name)[hits[0]].as_py() for name in table.column_names}
+    params = {name: float(v[0]) for name, v in sample.columns.items()}
+    return loaded, result, params, row, int(manifest["root_seed"])
+
+
+def run(
+    cdir: CampaignDir,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    data_dir: str | None = None,
+    batch_size: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Fly every chunk that has no file yet, merge, and return (and write) the summary."""
+    manifest = cdir.manifest()
+    plan = Plan(int(manifest["runs"]), int(manifest["chunk_size"]))
+    spec = spec_of(manifest, data_dir, batch_size)
+    t0 = time.perf_counter()
+    flown = 0
+    if not cdir.runs_path.exists():
+        sample = sample_of(manifest)
+        done = cdir.done_chunks()
+        todo = [i for i in range(plan.chunks) if i not in done]
+        runs_done, landed = _tally(cdir) if done else (0, 0)
+        if progress is not None:
+            progress(runs_done, landed, plan.runs)
+
+        def finished(i: int, cols: dict[str, np.ndarray]) -> None:
+            nonlocal runs_done, landed, flown
+            cdir.write_chunk(i, cols)
+            runs_done += cols["run"].size
+            flown += cols["run"].size
+            landed += int(np.sum(cols["outcome"] == stats.SUCCESS))
+            if progress is not None:
+                progress(runs_done, landed, plan.runs)
+
+        tasks = [(i, sample.take(plan.chunk_runs(i))) for i in todo]
+        if scheduler is not None or workers > 1:
+            _run_dask(spec, tasks, finished, workers=workers, scheduler=scheduler)
+        else:
+            for i, sub in tasks:
+                finished(i, fly_chunk(spec, sub))
+        cdir.merge()
+    wall = time.perf_counter() - t0
+    table = cdir.rows()
+    columns = {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}
+    summary = stats.summarize(columns, list(manifest["parameters"]))
+    summary = {
+        "scenario": manifest["scenario"],
+        "root_seed": manifest["root_seed"],
+        "sampler": manifest["sampler"],
+        **summary,
+        "wall_s": wall,
+        "runs_flown": flown,
+        "runs_per_s": flown / wall if flown and wall > 0 else None,
+        "results": str(cdir.runs_path),
+    }
+    write_json(cdir.path / "summary.json", summary)
+    if manifest.get("status") != "complete":
+        cdir.update_manifest(status="complete")
+    return summary
+
+
+def _tally(cdir: CampaignDir) -> tuple[int, int]:
+    """(runs, landed) in the chunks already written."""
+    outcome = cdir.rows().column("outcome").to_numpy(zero_copy_only=False)
+    return int(outcome.size), int(np.sum(outcome == stats.SUCCESS))
+
+
+def _run_dask(
+    spec: CampaignSpec,
+    tasks: list[tuple[int, dispersions.Sample]],
+    finished: Callable[[int, dict[str, np.ndarray]], None],
+    *,
+    workers: int,
+    scheduler: str | None,
+) -> None:
+    """Fly the chunks on a Dask cluster: an embedded LocalCluster on 127.0.0.1, or ``scheduler``'s."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="15s")
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
+        cluster = None
+    else:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    try:
+        token = f"{os.getpid()}-{time.time_ns()}"
+        futures = {
+            client.submit(fly_chunk, spec, sub, key=f"touchdown-chunk-{token}-{i}", retries=2, pure=False): i
+            for i, sub in tasks
+        }
+        for fut in as_completed(futures):
+            finished(futures[fut], fut.result())
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

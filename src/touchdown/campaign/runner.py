@@ -1,0 +1,227 @@
+"""Fly a chunk of a campaign's runs and turn each run into one result row.
+
+A sampled value reaches a flight one of two ways:
+
+* **per run, in the batch** (no rebuild): the initial-state offsets, ``vehicle.propellant_kg``, a fault's
+  presence and its ``start_time_s``, ``start_altitude_m``, ``duration_s``, ``below_m`` and scalar ``value``
+  (:class:`touchdown.sim.flight.PerRun`);
+* **by rebuilding the scenario** with ``--set``-style overrides: every other field. Runs whose rebuilt
+  fields are equal fly together; a continuous dispersion of such a field makes every run its own batch
+  (correct, but slower: see docs/campaigns.md).
+
+Whatever the grouping, run k's trajectory depends only on (scenario, root seed, k, its sampled values):
+every random draw comes from the run's key, and every batched model is elementwise over runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from touchdown.campaign.dispersions import INITIAL_COLUMNS, Sample
+from touchdown.scenario import build
+from touchdown.scenario.loader import LoadedScenario, load_scenario_text, override_item
+from touchdown.sensors.faults import PER_RUN_FIELDS
+from touchdown.sim.flight import Flight, FlightResult, PerRun
+
+Array = NDArray[np.float64]
+
+TOUCHDOWN_COLUMNS = (
+    "time_s",
+    "vertical_speed_mps",
+    "horizontal_speed_mps",
+    "tilt_deg",
+    "body_rate_deg_s",
+    "slope_deg",
+    "lat_deg",
+    "lon_deg",
+    "miss_m",
+    "propellant_remaining_kg",
+)
+EVENT_FIGURES = (
+    "t_s",
+    "true_altitude_m",
+    "nav_altitude_m",
+    "vertical_speed_mps",
+    "horizontal_speed_mps",
+)
+_FAULT_FIELD = re.compile(r"faults\.(\d+)\.(\w+)$")
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    """What any process needs to fly any run of a campaign (it travels to the workers; the manifest
+    keeps it)."""
+
+    text: str  # the scenario's TOML, as read
+    label: str  # where it came from (messages)
+    overrides: tuple[str, ...]  # --set items
+    seed: int  # root seed
+    runs: int  # N
+    sampler: str
+    key_events: tuple[str, ...]  # events whose first occurrence gets its own columns
+    data_dir: str | None = None
+    terrain: str = ""  # the terrain the campaign was planned on: a worker that sees another one stops
+    batch_size: int = 1000
+
+    def loaded(self, extra: tuple[str, ...] = ()) -> LoadedScenario:
+        return _load(self.text, self.label, self.overrides + extra)
+
+
+@functools.lru_cache(maxsize=64)
+def _load(text: str, label: str, overrides: tuple[str, ...]) -> LoadedScenario:
+    return load_scenario_text(text, label, overrides)
+
+
+def key_events(loaded: LoadedScenario) -> tuple[str, ...]:
+    """The events a campaign tabulates: the [expect] ones, phases, altimeter verdicts, faults, exhaustion."""
+    sc = loaded.scenario
+    names = [e.name for e in sc.expect.events]
+    names += ["phase:braking", "phase:approach", "phase:terminal", "propellant_exhausted"]
+    if sc.sensors.altimeter is not None:
+        alt = sc.sensors.altimeter.name
+        names += [f"{alt}_first_valid", f"{alt}_abandoned"]
+    names += [f"fault:{f.kind}:{f.target}" for f in sc.faults]
+    return tuple(dict.fromkeys(names))
+
+
+def is_per_run(column: str) -> bool:
+    """Whether a sampled column is carried per run in the batch (True) or needs a rebuild (False)."""
+    if column in INITIAL_COLUMNS or column == "vehicle.propellant_kg":
+        return True
+    m = _FAULT_FIELD.match(column)
+    return m is not None and (m.group(2) == "present" or m.group(2) in PER_RUN_FIELDS)
+
+
+def _per_run(sample: Sample, sc_faults) -> PerRun:
+    cols = sample.columns
+    offsets = np.stack([cols[c] for c in INITIAL_COLUMNS], axis=1) if INITIAL_COLUMNS[0] in cols else None
+    enabled: dict[int, NDArray[np.bool_]] = {}
+    params: dict[int, dict[str, Array]] = {}
+    for name, v in cols.items():
+        m = _FAULT_FIELD.match(name)
+        if m is None:
+            continue
+        i, what = int(m.group(1)), m.group(2)
+        if what == "present":
+            enabled[i] = v > 0.5
+        elif what in PER_RUN_FIELDS and (what != "value" or isinstance(sc_faults[i].value, int | float)):
+            params.setdefault(i, {})[what] = v
+    return PerRun(offsets, cols.get("vehicle.propellant_kg"), enabled, params)
+
+
+def _groups(spec: CampaignSpec, sample: Sample) -> Iterator[tuple[tuple[str, ...], NDArray[np.intp]]]:
+    """(overrides, row indices) of runs that share every rebuilt field's value, in run order."""
+    rebuilt = [c for c in sample.columns if not is_per_run(c)]
+    # a per-run fault field still needs a valid scalar in the scenario (it may be unset there)
+    faults_scalar = [
+        c for c in sample.columns if _FAULT_FIELD.match(c) and is_per_run(c) and not c.endswith(".present")
+    ]
+    data = _raw(spec)
+    if not rebuilt:
+        keys = [()] * sample.runs.size
+    else:
+        keys = [tuple(sample.columns[c][j] for c in rebuilt) for j in range(sample.runs.size)]
+    order: dict[tuple, list[int]] = {}
+    for j, k in enumerate(keys):
+        order.setdefault(k, []).append(j)
+    for k, rows in order.items():
+        items = tuple(override_item(data, c, v) for c, v in zip(rebuilt, k, strict=True))
+        first = rows[0]
+        items += tuple(override_item(data, c, sample.columns[c][first]) for c in faults_scalar)
+        yield items, np.asarray(rows, dtype=np.intp)
+
+
+def _raw(spec: CampaignSpec) -> dict:
+    import tomllib
+
+    return tomllib.loads(spec.text)
+
+
+_TERRAINS: dict[tuple[str, str | None], tuple] = {}  # per process: a worker loads each terrain once
+
+
+def _terrain(sc, data_dir: str | None):
+    """The true terrain and the onboard map of a scenario, shared by every batch that flies over them."""
+    key = (
+        json.dumps([sc.terrain.model_dump(), sc.site.model_dump(), sc.fsw.navigation.model_dump()]),
+        data_dir,
+    )
+    if key not in _TERRAINS:
+        if len(_TERRAINS) >= 8:
+            _TERRAINS.clear()
+        terrain = build.truth_terrain(sc, data_dir)
+        _TERRAINS[key] = (terrain, build.onboard_map(sc, terrain, data_dir))
+    return _TERRAINS[key]
+
+
+def fly_batch(
+    spec: CampaignSpec, sample: Sample, *, record: bool = False
+) -> Iterator[tuple[LoadedScenario, FlightResult, NDArray[np.intp]]]:
+    """Fly the runs of ``sample``, grouped and split into batches: (scenario, result, row indices) each."""
+    for items, rows in _groups(spec, sample):
+        loaded = spec.loaded(items)
+        sc = loaded.scenario
+        terrain, onboard_map = _terrain(sc, spec.data_dir)
+        if spec.terrain and terrain.description != spec.terrain:
+            raise RuntimeError(
+                f"this worker sees terrain '{terrain.description}', the campaign was planned on "
+                f"'{spec.terrain}': give every worker the same data (TOUCHDOWN_DATA)"
+            )
+        for start in range(0, rows.size, spec.batch_size):
+            part = rows[start : start + spec.batch_size]
+            sub = sample.take(part)
+            flight = Flight(
+                sc,
+                seed=spec.seed,
+                run_indices=sub.runs,
+                data_dir=spec.data_dir,
+                record=record,
+                terrain=terrain,
+                onboard_map=onboard_map,
+                per_run=_per_run(sub, sc.faults),
+            )
+            yield loaded, flight.run(), part
+
+
+def result_columns(spec: CampaignSpec, sample: Sample, result: FlightResult) -> dict[str, np.ndarray]:
+    """One row per run of a flown batch: run, seed, sampled values, outcome, touchdown figures, events."""
+    n = sample.runs.size
+    td = result.sim.touchdown
+    cols: dict[str, np.ndarray] = {
+        "run": sample.runs.astype(np.int64),
+        "seed": np.full(n, spec.seed, dtype=np.int64),
+    }
+    for name, v in sample.columns.items():
+        cols[name] = v > 0.5 if name.endswith(".present") else v.astype(float)
+    cols["outcome"] = np.asarray(result.outcomes, dtype=object)
+    for name in TOUCHDOWN_COLUMNS:
+        cols[name] = getattr(td, name).astype(float)
+    cols["impact_speed_mps"] = np.hypot(td.vertical_speed_mps, td.horizontal_speed_mps)
+    hover = result.hover_time_s if result.hover_time_s is not None else np.full(n, np.nan)
+    cols["hover_time_s"] = np.asarray(hover, float)
+    cols["t_end_s"] = result.sim.t_end_s.astype(float)
+    for ev in spec.key_events:
+        firsts = [next((e for e in result.events[i] if e["name"] == ev), None) for i in range(n)]
+        for fig in EVENT_FIGURES:
+            cols[f"{ev}.{fig}"] = np.array([math.nan if e is None else e[fig] for e in firsts], dtype=float)
+    cols["events"] = np.array(
+        [json.dumps([[e["name"], e["t_s"], e["true_altitude_m"]] for e in evs]) for evs in result.events],
+        dtype=object,
+    )
+    return cols
+
+
+def fly_chunk(spec: CampaignSpec, sample: Sample) -> dict[str, np.ndarray]:
+    """Fly the runs of ``sample`` and return their result rows, in run order (a worker's task)."""
+    parts = [result_columns(spec, sample.take(rows), res) for _, res, rows in fly_batch(spec, sample)]
+    cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    order = np.argsort(cols["run"], kind="stable")
+    return {k: v[order] for k, v in cols.items()}

@@ -1,0 +1,199 @@
+"""A campaign directory: its manifest, its chunks of result rows, and the merged results.
+
+::
+
+    DIR/manifest.json          scenario text and overrides, root seed, N, sampler, chunk plan, version, git
+    DIR/chunks/chunk-00012.parquet   rows of chunk 12, written atomically when the chunk is done
+    DIR/runs.parquet           every run, ordered by run (written when the last chunk is in)
+    DIR/summary.json           the campaign's statistics (``touchdown campaign --json`` prints the same)
+
+Every file is written to a temporary name in the same directory and renamed into place, so a killed
+campaign leaves whole chunks or none: ``--resume`` flies exactly the chunks that are missing. Parquet is
+written and read through DuckDB.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from touchdown.errors import InputError
+
+MANIFEST = "manifest.json"
+RUNS = "runs.parquet"
+SUMMARY = "summary.json"
+CHUNKS = "chunks"
+FORMAT = 1
+
+
+def git_revision() -> str:
+    """The git commit of the touchdown source in use (``+dirty`` with local changes), or ``unknown``."""
+    here = Path(__file__).resolve().parent
+    try:
+        rev = subprocess.run(
+            ["git", "-C", str(here), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return rev + ("+dirty" if dirty else "")
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path``; renamed onto it when the block succeeds, removed otherwise."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    os.chmod(tmp, 0o644)  # mkstemp's 0600 would make results private to whoever ran the campaign
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, doc: dict[str, Any]) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+def _table(columns: dict[str, np.ndarray]) -> pa.Table:
+    arrays = {}
+    for k, v in columns.items():
+        arrays[k] = pa.array(v.tolist() if v.dtype == object else v)
+    return pa.table(arrays)
+
+
+def write_parquet(columns: dict[str, np.ndarray], path: Path) -> None:
+    """Rows (one array per column) to ``path`` through DuckDB, atomically."""
+    with atomic_path(path) as tmp:
+        con = duckdb.connect()
+        try:
+            con.register("rows", _table(columns))
+            con.execute(f"COPY (SELECT * FROM rows) TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)")
+        finally:
+            con.close()
+
+
+def _sql_path(p: Path) -> str:
+    return str(p).replace("'", "''")
+
+
+class CampaignDir:
+    """The files of one campaign (see the module docstring)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST
+
+    @property
+    def runs_path(self) -> Path:
+        return self.path / RUNS
+
+    def chunk_path(self, i: int) -> Path:
+        return self.path / CHUNKS / f"chunk-{i:05d}.parquet"
+
+    # ------------------------------------------------------------------ manifest
+    def create(self, manifest: dict[str, Any]) -> None:
+        """Start a new campaign here (the directory may exist but must not hold a campaign)."""
+        if self.manifest_path.exists():
+            raise InputError(
+                f"{self.path} already holds a campaign; complete it with --resume {self.path}, "
+                "or choose another --out"
+            )
+        try:
+            (self.path / CHUNKS).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot create the campaign directory: {exc.strerror}") from None
+        write_json(self.manifest_path, {"format": FORMAT, **manifest})
+
+    def manifest(self) -> dict[str, Any]:
+        """The manifest; InputError if the directory holds no readable campaign."""
+        try:
+            doc = json.loads(self.manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{self.path}: no campaign here ({MANIFEST} missing)") from None
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{self.manifest_path}: unreadable manifest: {exc}") from None
+        if doc.get("format") != FORMAT:
+            raise InputError(
+                f"{self.manifest_path}: manifest format {doc.get('format')!r}, expected {FORMAT}"
+            )
+        return doc
+
+    def update_manifest(self, **fields: Any) -> None:
+        write_json(self.manifest_path, {**self.manifest(), **fields})
+
+    # ------------------------------------------------------------------ chunks and results
+    def done_chunks(self) -> set[int]:
+        """Chunks whose file is complete (temporary files of an interrupted write are removed)."""
+        done = set()
+        folder = self.path / CHUNKS
+        if not folder.is_dir():
+            return done
+        for p in folder.iterdir():
+            if p.name.startswith(".") and p.name.endswith(".tmp"):
+                p.unlink(missing_ok=True)
+            elif p.name.startswith("chunk-") and p.suffix == ".parquet":
+                done.add(int(p.stem.removeprefix("chunk-")))
+        return done
+
+    def write_chunk(self, i: int, columns: dict[str, np.ndarray]) -> None:
+        write_parquet(columns, self.chunk_path(i))
+
+    def merge(self) -> None:
+        """runs.parquet from every chunk, ordered by run; the chunks are removed once it is in place."""
+        files = sorted((self.path / CHUNKS).glob("chunk-*.parquet"))
+        listing = ", ".join(f"'{_sql_path(p)}'" for p in files)
+        with atomic_path(self.runs_path) as tmp:
+            con = duckdb.connect()
+            try:
+                con.execute(
+                    f"COPY (SELECT * FROM read_parquet([{listing}]) ORDER BY run) TO '{_sql_path(tmp)}' "
+                    "(FORMAT parquet, COMPRESSION zstd)"
+                )
+            finally:
+                con.close()
+        for p in files:
+            p.unlink()
+        with contextlib.suppress(OSError):
+            (self.path / CHUNKS).rmdir()
+
+    def rows(self) -> pa.Table:
+        """Every run written so far (merged results, else the chunks), ordered by run."""
+        if self.runs_path.exists():
+            files = [self.runs_path]
+        else:
+            files = sorted((self.path / CHUNKS).glob("chunk-*.parquet"))
+        if not files:
+            raise InputError(f"{self.path}: no runs written yet")
+        listing = ", ".join(f"'{_sql_path(p)}'" for p in files)
+        con = duckdb.connect()
+        try:
+            return con.sql(f"SELECT * FROM read_parquet([{listing}]) ORDER BY run").to_arrow_table()
+        finally:
+            con.close()
