@@ -195,11 +195,13 @@ def _refly(cdir: Path, k: int, data_dir: str | None) -> tuple[LoadedScenario, Fl
     doc = flight_document(loaded, seed, result)
     doc["campaign"] = {"directory": str(cdir), "run": k, "parameters": params}
     if row is None:
+        doc["campaign"]["matches_row"] = None
         return loaded, result, doc, "not in the campaign's results yet (not compared)"
     td = result.sim.touchdown.row(0)
     same = row["outcome"] == td["outcome"] and all(
         _same(row[f], td[f]) for f in TOUCHDOWN_FIELDS if f in row and f in td
     )
+    doc["campaign"]["matches_row"] = same
     return loaded, result, doc, None if same else "DIFFERS from its row in the campaign (outcome or figures)"
 
 

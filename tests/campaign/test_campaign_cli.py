@@ -1,0 +1,280 @@
+"""``touchdown campaign`` end to end: summary, determinism across workers/chunks/batches, resume after a kill,
+a real Dask scheduler and workers, re-flying a run, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from touchdown.campaign.store import CampaignDir
+
+SCENARIO = str(Path(__file__).parent / "data" / "drop-campaign.toml")
+N = 12
+
+
+def rows(path: Path) -> dict[str, list]:
+    """Every column of a campaign's results; floats as their bit patterns (NaN == NaN, −0 ≠ +0)."""
+    table = CampaignDir(path).rows()
+    out = {}
+    for name in table.column_names:
+        v = table.column(name).to_numpy(zero_copy_only=False)
+        out[name] = v.view(np.uint64).tolist() if v.dtype == np.float64 else v.tolist()
+    return out
+
+
+def touchdown_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "touchdown", *args]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The campaign flown in this process, all runs in one batch."""
+    from touchdown.cli import main
+
+    out = tmp_path_factory.mktemp("ref") / "c"
+    with pytest.raises(SystemExit) as exit_:
+        main(
+            [
+                "campaign",
+                SCENARIO,
+                "-n",
+                str(N),
+                "--seed",
+                "3",
+                "--workers",
+                "1",
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+    assert exit_.value.code == 0
+    return out
+
+
+def test_summary_files_and_manifest(reference: Path, cli):
+    code, stdout, _ = cli(["campaign", "--resume", str(reference), "--json", "--no-progress"])
+    assert code == 0
+    s = json.loads(stdout)
+    assert s["runs"] == N
+    assert sum(s["outcomes"].values()) == N
+    assert s["success_probability"] == s["outcomes"].get("landed", 0) / N
+    lo, hi = s["ci95"]
+    assert lo <= s["success_probability"] <= hi
+    assert set(s["touchdown"]) >= {
+        "vertical_speed_mps",
+        "horizontal_speed_mps",
+        "miss_m",
+        "propellant_remaining_kg",
+    }
+    assert s["sensitivity"]["method"].startswith("Monte Carlo filtering")
+    ranked = {r["parameter"] for r in s["sensitivity"]["ranking"]}
+    assert ranked <= {
+        "faults.0.present",
+        "vehicle.propellant_kg",
+        *(f"initial.{a}" for a in ("east_m", "north_m", "up_m", "east_mps", "north_mps", "up_mps")),
+    }
+    assert {"wall_s", "runs_per_s"} <= set(s)
+    m = json.loads((reference / "manifest.json").read_text())
+    assert m["root_seed"] == 3
+    assert m["runs"] == N
+    assert m["status"] == "complete"
+    assert m["version"]
+    assert m["git_revision"]
+    assert "[campaign]" in m["scenario_text"]
+    r = rows(reference)
+    assert r["run"] == list(range(N))
+    assert set(r["outcome"]) <= {"landed", "hard_landing", "tipped_over", "crashed", "in_flight"}
+    assert len(set(r["outcome"])) > 1  # the thrust loss and the short propellant loads make failures
+
+
+def test_results_are_bit_identical_across_chunks_and_batches(reference: Path, tmp_path: Path, cli):
+    out = tmp_path / "c"
+    args = ["campaign", SCENARIO, "-n", str(N), "--seed", "3", "--workers", "1", "--no-progress"]
+    code, _, err = cli([*args, "--out", str(out), "--chunk-size", "5", "--batch-size", "2"])
+    assert code == 0, err
+    assert rows(out) == rows(reference)
+
+
+def test_two_workers_on_a_local_cluster_give_the_same_rows(reference: Path, tmp_path: Path, cli):
+    out = tmp_path / "c"
+    args = ["campaign", SCENARIO, "-n", str(N), "--seed", "3", "--workers", "2", "--chunk-size", "4"]
+    code, _, err = cli([*args, "--out", str(out), "--no-progress"])
+    assert code == 0, err
+    assert rows(out) == rows(reference)
+
+
+def test_a_killed_campaign_resumes_without_losing_or_repeating_a_run(reference: Path, tmp_path: Path, cli):
+    out = tmp_path / "c"
+    args = ["campaign", SCENARIO, "-n", str(N), "--seed", "3", "--workers", "1", "--chunk-size", "2"]
+    proc = subprocess.Popen(
+        touchdown_cmd(*args, "--out", str(out), "--no-progress"), stdout=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not list((out / "chunks").glob("chunk-*.parquet")) and time.monotonic() < deadline:
+            assert proc.poll() is None, "the campaign ended before it could be killed"
+            time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    done = CampaignDir(out).done_chunks()
+    assert 0 < len(done) < 6
+    assert not (out / "runs.parquet").exists()
+    code, _, err = cli(["campaign", "--resume", str(out), "--no-progress"])
+    assert code == 0, err
+    assert rows(out) == rows(reference)
+    assert not (out / "chunks").exists()
+
+
+@pytest.fixture
+def dask_cluster(tmp_path: Path):
+    """A Dask scheduler and a two-process worker, started as separate processes on 127.0.0.1."""
+    sched_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--no-dashboard",
+                "--scheduler-file",
+                str(sched_file),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+    ]
+    deadline = time.monotonic() + 60
+    while not sched_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    address = json.loads(sched_file.read_text())["address"]
+    procs.append(
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "distributed.cli.dask_worker",
+                address,
+                "--nworkers",
+                "2",
+                "--nthreads",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
+    )
+    from dask.distributed import Client
+
+    with Client(address, timeout="60s") as c:
+        c.wait_for_workers(2, timeout=120)
+    yield address, procs[1]
+    for p in procs:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+
+
+def test_a_campaign_runs_on_a_dask_scheduler_and_survives_a_killed_worker(
+    reference: Path, tmp_path: Path, dask_cluster
+):
+    import psutil
+
+    address, worker = dask_cluster
+    out = tmp_path / "c"
+    args = ["campaign", SCENARIO, "-n", str(N), "--seed", "3", "--scheduler", address, "--chunk-size", "2"]
+    proc = subprocess.Popen(
+        touchdown_cmd(*args, "--out", str(out), "--no-progress", "--json"), stdout=subprocess.PIPE
+    )
+    killed = False
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        if not killed and list((out / "chunks").glob("chunk-*.parquet")):
+            children = [
+                c for c in psutil.Process(worker.pid).children(recursive=True) if "python" in c.name()
+            ]
+            assert children, "no worker process to kill"
+            children[-1].kill()  # a worker dies mid-campaign: its chunk must be flown again elsewhere
+            killed = True
+        time.sleep(0.05)
+    stdout, _ = proc.communicate(timeout=300)
+    assert proc.returncode == 0
+    assert killed
+    assert json.loads(stdout)["runs"] == N
+    assert rows(out) == rows(reference)
+
+
+def test_refly_reproduces_a_run_exactly(reference: Path, tmp_path: Path, cli):
+    r = rows(reference)
+    k = next(i for i, o in enumerate(r["outcome"]) if o != "landed")  # inspect a failure
+    code, stdout, err = cli(
+        ["fly", "--from", str(reference), "--run", str(k), "--json", "--out", str(tmp_path / "f")]
+    )
+    assert code == 0, err
+    doc = json.loads(stdout)
+    assert doc["campaign"]["run"] == k
+    assert doc["campaign"]["matches_row"] is True
+    assert doc["outcome"] == r["outcome"][k]
+    assert np.float64(doc["touchdown"]["vertical_speed_mps"]).view(np.uint64) == r["vertical_speed_mps"][k]
+    assert (tmp_path / "f" / "trajectory.parquet").is_file()
+    assert (tmp_path / "f" / "flight.png").is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--workers", "0"], "--workers must be ≥ 1"),
+        (["--sampler", "grid"], "--sampler 'grid' unknown"),
+        (
+            ["--set", "campaign.dispersions.1.field=vehicle.propelant_kg"],
+            "unknown field (did you mean 'propellant_kg'?)",
+        ),
+        (
+            ["--set", "campaign.dispersions.1.unit=m"],
+            "unit 'm' is a length, but 'vehicle.propellant_kg' is a mass",
+        ),
+        (["--set", "campaign.dispersions.0.field=faults.3"], "the scenario has 1 fault(s)"),
+        (["--set", "campaign.dispersions.1.low=-50"], "must be > 0"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path: Path, cli, argv, message):
+    out = tmp_path / "c"
+    code, _, err = cli(["campaign", SCENARIO, "-n", "4", "--out", str(out), "--no-progress", *argv])
+    assert code == 2
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_an_existing_campaign_is_not_overwritten_and_resume_needs_one(reference: Path, tmp_path: Path, cli):
+    before = (reference / "runs.parquet").read_bytes()
+    code, _, err = cli(["campaign", SCENARIO, "-n", "4", "--out", str(reference), "--no-progress"])
+    assert code == 2
+    assert "already holds a campaign" in err
+    assert (reference / "runs.parquet").read_bytes() == before
+    code, _, err = cli(["campaign", "--resume", str(tmp_path), "--no-progress"])
+    assert code == 2
+    assert "no campaign here" in err
+    code, _, err = cli(["fly", "--from", str(reference), "--run", str(N)])
+    assert code == 2
+    assert f"runs 0 … {N - 1}" in err
