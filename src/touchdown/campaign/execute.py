@@ -23,7 +23,7 @@ import numpy as np
 
 from touchdown import __version__
 from touchdown.campaign import dispersions, stats
-from touchdown.campaign.runner import CampaignSpec, fly_chunk, key_events
+from touchdown.campaign.runner import NAV_ERROR_COLUMNS, CampaignSpec, fly_chunk, key_events
 from touchdown.campaign.store import CampaignDir, git_revision, write_json
 from touchdown.errors import InputError
 from touchdown.scenario import build
@@ -104,7 +104,7 @@ def create(
             "sampler": sampler,
             "chunk_size": chunk_size,
             "batch_size": batch_size or chunk_size,
-            "parameters": list(sample.columns),
+            "parameters": list(sample.columns) + list(NAV_ERROR_COLUMNS),
             "key_events": list(key_events(loaded)),
             "terrain": terrain.description,
             "version": __version__,

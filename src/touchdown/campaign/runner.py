@@ -52,6 +52,11 @@ EVENT_FIGURES = (
     "vertical_speed_mps",
     "horizontal_speed_mps",
 )
+# drawn per run inside the flight (not sampled): the ground's state-vector error at the start, uploaded −
+# true, east/north/up axes at the start point; ranked by the sensitivity like a sampled parameter
+NAV_ERROR_COLUMNS = tuple(
+    f"nav.initial_error.{axis}_{unit}" for unit in ("m", "mps") for axis in ("east", "north", "up")
+)
 _FAULT_FIELD = re.compile(r"faults\.(\d+)\.(\w+)$")
 
 
@@ -201,6 +206,9 @@ def result_columns(spec: CampaignSpec, sample: Sample, result: FlightResult) -> 
     }
     for name, v in sample.columns.items():
         cols[name] = v > 0.5 if name.endswith(".present") else v.astype(float)
+    err = result.upload_error_enu if result.upload_error_enu is not None else np.full((n, 6), np.nan)
+    for c, name in enumerate(NAV_ERROR_COLUMNS):
+        cols[name] = err[:, c].astype(float)
     cols["outcome"] = np.asarray(result.outcomes, dtype=object)
     for name in TOUCHDOWN_COLUMNS:
         cols[name] = getattr(td, name).astype(float)

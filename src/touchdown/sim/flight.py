@@ -79,6 +79,7 @@ class FlightResult:
     terrain_description: str = ""
     map_description: str = ""
     hover_time_s: Array | None = None  # (N,) hover the propellant left buys at touchdown [s]
+    upload_error_enu: Array | None = None  # (N, 6) the uploaded state's error at the start, E/N/U [m, m/s]
 
     @property
     def outcomes(self) -> list[str]:
@@ -245,15 +246,22 @@ class Flight:
 
     def _uploaded_state(self, x0: Array) -> tuple[Array, Array]:
         """The ground's state vector at the start: truth plus tracking error drawn per run, plus the
-        scenario's fixed error (``initial_position_error_m``, east/north/up at the start)."""
+        scenario's fixed error (``initial_position_error_m``, east/north/up at the start).
+
+        Sets ``upload_error_enu`` (N, 6): that error in east/north/up axes at each run's start
+        (position [m], velocity [m/s]), a figure a campaign reports and ranks."""
         nav = self.sc.fsw.navigation
         dr = nav.initial_position_sigma_m * normal(self.keys, stream_id("nav.init.position"), 0, (3,))
         dv = nav.initial_velocity_sigma_mps * normal(self.keys, stream_id("nav.init.velocity"), 0, (3,))
+        lat, lon, _ = mcmf_to_llh(mci_to_mcmf(x0[:, R], 0.0))
+        enu = np.stack(enu_basis(lat, lon), axis=1)  # (N, 3 axes, 3 MCMF)
         if any(nav.initial_position_error_m):
-            lat, lon, _ = mcmf_to_llh(mci_to_mcmf(x0[:, R], 0.0))
-            enu = np.stack(enu_basis(lat, lon), axis=1)  # (N, 3 axes, 3 MCMF)
             fixed = np.einsum("i,kij->kj", np.asarray(nav.initial_position_error_m, float), enu)
             dr = dr + mcmf_to_mci(fixed, 0.0)
+        # MCI = MCMF at t = 0
+        self.upload_error_enu = np.concatenate(
+            (np.einsum("kij,kj->ki", enu, dr), np.einsum("kij,kj->ki", enu, dv)), axis=1
+        )
         return x0[:, R] + dr, x0[:, V] + dv
 
     def run(self) -> FlightResult:
@@ -315,7 +323,13 @@ class Flight:
         telemetry = {k: np.stack(v) for k, v in self.telemetry.items()}
         hover = hover_time_s(self.vehicle, res.touchdown.propellant_remaining_kg)
         return FlightResult(
-            res, self.events, telemetry, self.terrain.description, self.map.description, hover
+            res,
+            self.events,
+            telemetry,
+            self.terrain.description,
+            self.map.description,
+            hover,
+            self.upload_error_enu,
         )
 
     def _imu_inputs(self, t0: float, x0: Array, t1: float, x1: Array) -> tuple[Array, Array]:

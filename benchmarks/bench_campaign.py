@@ -1,0 +1,102 @@
+"""Campaign throughput: full descents of ``series1-frigoris-nominal`` with the whole flight software.
+
+Run on demand (never a timed test)::
+
+    TOUCHDOWN_DATA=../shared/data .venv/bin/python benchmarks/bench_campaign.py [--runs 1000 10000]
+        [--workers 1 2] [--scenario NAME]
+
+For each (N, workers) it flies a fresh campaign (dispersions as in the scenario's ``[campaign]``, summaries
+only, no trajectories) and prints runs per second, simulated seconds per wall second, and the peak
+resident memory of this process and of the largest worker process. Workers = 1 flies in this process;
+more start a Dask LocalCluster (its start-up is included, as a user would see it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from touchdown.campaign import execute
+from touchdown.scenario.loader import load_scenario
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor() or platform.machine()
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+
+
+def peak_mib() -> tuple[float, float]:
+    """Peak RSS [MiB] of this process and of the largest child process that has ended."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return own, children
+
+
+def bench(scenario: str, runs: int, workers: int, data_dir: str | None) -> dict[str, float]:
+    loaded = load_scenario(scenario)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "c"
+        t0 = time.perf_counter()
+        cdir = execute.create(
+            loaded,
+            out,
+            runs=runs,
+            seed=0,
+            sampler=loaded.scenario.campaign.sampler,
+            chunk_size=execute.default_chunk_size(runs, workers),
+            batch_size=None,
+            data_dir=data_dir,
+        )
+        summary = execute.run(cdir, workers=workers, data_dir=data_dir)
+        wall = time.perf_counter() - t0
+        t_end = cdir.rows().column("t_end_s").to_numpy()
+    return {
+        "wall_s": wall,
+        "runs_per_s": runs / wall,
+        "sim_s_per_wall_s": float(np.sum(t_end)) / wall,
+        "mean_flight_s": float(np.mean(t_end)),
+        "landed": summary["success_probability"],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default="series1-frigoris-nominal")
+    ap.add_argument("--runs", type=int, nargs="+", default=[1000, 10_000])
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = ap.parse_args()
+    data_dir = os.environ.get("TOUCHDOWN_DATA")
+    print(f"machine: {machine()}")
+    print(f"scenario: {args.scenario} (full flight software, summaries only); data: {data_dir or 'default'}")
+    print(
+        f"{'runs':>7} {'workers':>7} {'wall [s]':>9} {'runs/s':>8} {'sim s/wall s':>13} "
+        f"{'flight [s]':>10} {'landed':>7} {'peak MiB (main / worker)':>25}"
+    )
+    for n in args.runs:
+        for w in args.workers:
+            r = bench(args.scenario, n, w, data_dir)
+            own, child = peak_mib()
+            print(
+                f"{n:>7} {w:>7} {r['wall_s']:>9.1f} {r['runs_per_s']:>8.2f} {r['sim_s_per_wall_s']:>13.0f} "
+                f"{r['mean_flight_s']:>10.0f} {r['landed']:>7.3f} {own:>12.0f} / {child:<10.0f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
