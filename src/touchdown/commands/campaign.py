@@ -163,8 +163,13 @@ def campaign(
     ),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar on stderr."),
 ) -> None:
-    """Fly a Monte Carlo campaign: N dispersed descents, batched and spread over workers; success
-    probability with its interval, failure breakdown, touchdown percentiles, what drives failure."""
+    """Fly a Monte Carlo campaign: N dispersed descents; how often it lands, how it fails, and why.
+
+    Runs fly batched, spread over worker processes (a Dask LocalCluster, or --scheduler).
+
+    Prints the success probability with its 95 % Wilson interval and the outcome counts.
+
+    Then the touchdown percentiles, and the parameters that drive failure (docs/campaigns.md)."""
     if workers is not None and scheduler is not None:
         raise InputError("give --workers or --scheduler, not both")
     if workers is not None and workers < 1:

@@ -11,12 +11,14 @@ Events handled here are the ones the truth model owns:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from touchdown.moon.constants import R_MOON
 from touchdown.moon.frames import mci_to_mcmf, mcmf_to_llh, norm, quat_rotate
 from touchdown.moon.terrain.base import Terrain
 from touchdown.sim.events import locate_crossing
@@ -120,6 +122,8 @@ class Simulator:
         # max_slope bound can be loose, e.g. LDEM_4's polar rows)
         self.slope_allowance = min(float(getattr(terrain, "max_slope", 2.0)), 2.0)
         self.dry_mass = vehicle.mass.dry_mass_kg
+        # highest point of the terrain [m] when it knows one (skips ground checks high above it)
+        self.max_terrain_m = float(getattr(terrain, "max_height_m", math.inf))
 
     # ---------------------------------------------------------------------------------------------
     def clearance(self, t: float | Array, x: Array) -> tuple[Array, NDArray[np.intp]]:
@@ -139,9 +143,24 @@ class Simulator:
         lat, lon, h = mcmf_to_llh(mci_to_mcmf(x[:, R], t))
         return h - self.terrain.height(lat, lon)
 
+    def _near_ground(self, t: Array, x: Array, margin: Array) -> NDArray[np.bool_]:
+        """``com_clearance(t, x) < margin`` (N,); rows higher than ``margin`` above the terrain's highest
+        point (with 1 m to spare for rounding) are answered without a terrain query."""
+        if not np.isfinite(self.max_terrain_m):
+            return self.com_clearance(t, x) < margin
+        r = x[:, R]
+        height = np.sqrt(r[:, 0] * r[:, 0] + r[:, 1] * r[:, 1] + r[:, 2] * r[:, 2]) - R_MOON
+        maybe = np.flatnonzero(height - self.max_terrain_m < margin + 1.0)
+        near = np.zeros(x.shape[0], dtype=bool)
+        if maybe.size:
+            near[maybe] = self.com_clearance(t[maybe], x[maybe]) < margin[maybe]
+        return near
+
     def _step(self, t: float | Array, x: Array, cmd: Commands, prop_ok: NDArray[np.bool_], h) -> Array:
+        drive = self.dynamics.drive(cmd, prop_ok)  # the same for the four evaluations
+
         def f(tt, xx):
-            return self.dynamics.derivative(tt, xx, cmd, prop_ok)
+            return self.dynamics.derivative(tt, xx, None, None, drive)
 
         x1 = rk4_step(f, t, x, h)
         q = x1[:, Q]
@@ -286,7 +305,7 @@ class Simulator:
             # a contact point is at most `reach` from the CoM, over ground rising at most `slope` per metre
             speed = norm(x1[:, V])
             margin = self.reach_m * (1.0 + self.slope_allowance) + 2.0 * speed * hs + 1.0
-            near = self.com_clearance(ts + hs, x1) < margin
+            near = self._near_ground(ts + hs, x1, margin)
             if near.any():
                 j = np.flatnonzero(near)
                 c1, _ = self.clearance(ts[j] + hs[j], x1[j])

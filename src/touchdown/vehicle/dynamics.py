@@ -22,6 +22,8 @@ locates that instant within the step and sets the ``propellant_ok`` flag this mo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -45,6 +47,19 @@ def state_size(vehicle: Vehicle) -> int:
     return ETA0 + len(vehicle.engines)
 
 
+@dataclass
+class Drive:
+    """What the commands and the propellant flag make of the forces, independent of the state (one RK4 step
+    evaluates the derivative four times with the same drive): see :meth:`RigidBodyDynamics.drive`."""
+
+    eta_cmd: Array  # (N, E) throttle the engines are driven towards
+    propellant_ok: NDArray[np.bool_]  # (N,)
+    propellant_factor: Array  # (N, 1) 1.0 while propellant is left, else 0.0
+    tau_rcs: Array  # (N, 3) applied RCS torque [N·m]
+    mdot_rcs: Array  # (N,) RCS propellant flow [kg/s]
+    thrust_scale: Array | None  # (N, E) delivered fraction of the commanded thrust (fault), or None
+
+
 class RigidBodyDynamics:
     """Right-hand side ``ẋ = f(t, x, commands)`` for one vehicle and gravity field."""
 
@@ -65,6 +80,16 @@ class RigidBodyDynamics:
         self.rcs_flow_per_nm = 1.0 / (vehicle.rcs.moment_arm_m * vehicle.rcs.isp_s * G0)
         # engine torque arms r × d, (E, 3)
         self.engine_torque_arm = cross(self.pos, self.dirs)
+        # the engine sums of `derivative`, per body axis: (engine, coefficient) in engine order, zero
+        # coefficients left out (they add ±0 to a sum that is exactly the same otherwise)
+        self._force_terms = [_terms(self.dirs[:, k]) for k in range(3)]
+        self._torque_terms = [_terms(self.engine_torque_arm[:, k]) for k in range(3)]
+        self._all_lag = bool(np.all(self.has_lag))
+        self._no_lag = not bool(np.any(self.has_lag))
+        mass = vehicle.mass
+        self._inertia_dry = np.asarray(mass.inertia_dry_kgm2, dtype=float)
+        self._inertia_span = np.asarray(mass.inertia_full_kgm2, dtype=float) - self._inertia_dry
+        self._capacity = max(mass.propellant_capacity_kg, 1e-300)
 
     # ---------------------------------------------------------------------------------------------
     def effective_throttle_command(self, cmd: Commands, propellant_ok: NDArray[np.bool_]) -> Array:
@@ -83,6 +108,21 @@ class RigidBodyDynamics:
         tau = np.clip(cmd.torque_body_nm, -self.torque_max, self.torque_max)
         return tau * propellant_ok[:, None]
 
+    def drive(self, cmd: Commands, propellant_ok: NDArray[np.bool_]) -> Drive:
+        """The state-independent part of :meth:`derivative` for commands ``cmd`` and flags (N,)."""
+        tau_rcs = self.rcs_torque(cmd, propellant_ok)
+        mdot_rcs = (
+            np.abs(tau_rcs[:, 0]) + np.abs(tau_rcs[:, 1]) + np.abs(tau_rcs[:, 2])
+        ) * self.rcs_flow_per_nm
+        return Drive(
+            self.effective_throttle_command(cmd, propellant_ok),
+            propellant_ok,
+            propellant_ok[:, None].astype(float),
+            tau_rcs,
+            mdot_rcs,
+            cmd.thrust_scale,
+        )
+
     def gravity_mci(self, t: float | Array, r_mci: Array) -> Array:
         """Gravitational acceleration [m/s²] in inertial components."""
         if getattr(self.gravity, "body_fixed", False):
@@ -90,35 +130,89 @@ class RigidBodyDynamics:
         return self.gravity.acceleration(r_mci)
 
     def derivative(
-        self, t: float | Array, x: Array, cmd: Commands, propellant_ok: NDArray[np.bool_]
+        self,
+        t: float | Array,
+        x: Array,
+        cmd: Commands | None,
+        propellant_ok: NDArray[np.bool_] | None,
+        drive: Drive | None = None,
     ) -> Array:
-        """``ẋ`` (N, 14 + E) at time t [s] (scalar or per-trajectory (N,))."""
-        r, v, q, w, m = x[:, R], x[:, V], x[:, Q], x[:, W], x[:, M]
-        eta_cmd = self.effective_throttle_command(cmd, propellant_ok)
-        eta = self.thrust_levels(x, cmd, propellant_ok)
+        """``ẋ`` (N, 14 + E) at time t [s] (scalar or per-trajectory (N,)).
+
+        ``drive`` (from :meth:`drive`) replaces ``cmd`` and ``propellant_ok`` when given.
+        """
+        d = drive if drive is not None else self.drive(cmd, propellant_ok)  # type: ignore[arg-type]
+        q, w, m = x[:, Q], x[:, W], x[:, M]
+        eta_state = x[:, ETA0:]
+        # thrust level: the lagged state, or the command if no lag; zero when dry
+        if self._all_lag:
+            eta = eta_state * d.propellant_factor
+        elif self._no_lag:
+            eta = d.eta_cmd * d.propellant_factor
+        else:
+            eta = np.where(self.has_lag, eta_state, d.eta_cmd) * d.propellant_factor
         thrust = eta * self.f_max  # (N, E) [N]
-        if cmd.thrust_scale is not None:  # delivered thrust of a degraded engine (fault)
-            thrust = thrust * cmd.thrust_scale
+        if d.thrust_scale is not None:  # delivered thrust of a degraded engine (fault)
+            thrust = thrust * d.thrust_scale
 
-        # sums over engines in a fixed order (no BLAS): a trajectory's bits do not depend on N
-        f_body = np.stack([_row_sum(thrust * self.dirs[:, k]) for k in range(3)], axis=-1)
-        tau_eng = np.stack([_row_sum(thrust * self.engine_torque_arm[:, k]) for k in range(3)], axis=-1)
-        tau_rcs = self.rcs_torque(cmd, propellant_ok)
-        tau = tau_rcs + tau_eng
-
+        n = x.shape[0]
         xdot = np.empty_like(x)
-        xdot[:, R] = v
-        xdot[:, V] = quat_rotate(q, f_body) / m[:, None] + self.gravity_mci(t, r)
-        xdot[:, Q] = 0.5 * quat_multiply(q, np.concatenate((np.zeros_like(m)[:, None], w), axis=-1))
-        inertia = self.vehicle.mass.inertia(np.maximum(m - self.dry_mass, 0.0))
-        xdot[:, W] = (tau - cross(w, inertia * w)) / inertia
+        # sums over engines in a fixed order (no BLAS): a trajectory's bits do not depend on N
+        f_body = np.empty((n, 3))
+        tau = np.empty((n, 3))
+        for k in range(3):
+            _engine_sum(thrust, self._force_terms[k], f_body[:, k])
+            _engine_sum(thrust, self._torque_terms[k], tau[:, k])
+        np.add(d.tau_rcs, tau, out=tau)
+
+        xdot[:, R] = x[:, V]
+        a = quat_rotate(x[:, Q], f_body)
+        a /= m[:, None]
+        np.add(a, self.gravity_mci(t, x[:, R]), out=xdot[:, V])
+        _quat_rate(q, w, xdot[:, Q])
+        # principal inertias with the propellant on board (MassProperties.inertia, the same operations)
+        frac = np.maximum(m - self.dry_mass, 0.0)[:, None] / self._capacity
+        inertia = self._inertia_dry + frac * self._inertia_span
+        np.divide(tau - cross(w, inertia * w), inertia, out=xdot[:, W])
         mdot_eng = thrust / self.ve
-        mdot_rcs = (
-            np.abs(tau_rcs[:, 0]) + np.abs(tau_rcs[:, 1]) + np.abs(tau_rcs[:, 2])
-        ) * self.rcs_flow_per_nm
-        xdot[:, M] = -(_row_sum(mdot_eng) + mdot_rcs)
-        xdot[:, ETA0:] = (eta_cmd - x[:, ETA0:]) * self.inv_lag
+        total = mdot_eng[:, 0].copy()
+        for e in range(1, mdot_eng.shape[1]):
+            total += mdot_eng[:, e]
+        total += d.mdot_rcs
+        np.negative(total, out=xdot[:, M])
+        np.multiply(d.eta_cmd - eta_state, self.inv_lag, out=xdot[:, ETA0:])
         return xdot
+
+
+def _terms(coef: Array) -> list[tuple[int, float]]:
+    """(engine, coefficient) of the non-zero coefficients, in engine order."""
+    return [(e, float(c)) for e, c in enumerate(coef) if c != 0.0]
+
+
+def _engine_sum(thrust: Array, terms: list[tuple[int, float]], out: Array) -> None:
+    """``out = Σ thrust[:, e] · c`` over ``terms`` left to right (a factor of exactly 1 is not applied)."""
+    if not terms:
+        out[...] = 0.0
+        return
+    e, c = terms[0]
+    if c == 1.0:
+        out[...] = thrust[:, e]
+    else:
+        np.multiply(thrust[:, e], c, out=out)
+    for e, c in terms[1:]:
+        out += thrust[:, e] if c == 1.0 else thrust[:, e] * c
+
+
+def _quat_rate(q: Array, w: Array, out: Array) -> None:
+    """``out = ½ q ⊗ [0, w]`` (the attitude kinematics; ``quat_multiply``'s operations with a zero scalar)."""
+    pw, px, py, pz = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    qx, qy, qz = w[:, 0], w[:, 1], w[:, 2]
+    qw = 0.0
+    out[:, 0] = pw * qw - px * qx - py * qy - pz * qz
+    out[:, 1] = pw * qx + px * qw + py * qz - pz * qy
+    out[:, 2] = pw * qy - px * qz + py * qw + pz * qx
+    out[:, 3] = pw * qz + px * qy - py * qx + pz * qw
+    out *= 0.5
 
 
 def _row_sum(a: Array) -> Array:

@@ -134,6 +134,8 @@ class NavigationFilter:
         self.accel_bias_body = np.zeros((n, 3))  # estimated accelerometer bias, body axes [m/s²]
         self._cal_dv = np.zeros((n, 3))  # Σ Δv_body over free fall [m/s]
         self._cal_t = np.zeros(n)  # Σ dt over free fall [s]
+        self._fq_dt = np.nan  # interval of the cached transition buffers (see _transition_buffers)
+        self._fq: tuple[Array, Array] = (np.zeros((n, NX, NX)), np.zeros((n, NX, NX)))
 
     # ------------------------------------------------------------------ set-up
     def initialize(self, t_s: float, r_mci: Array, v_mci: Array, q_body_to_mci: Array) -> None:
@@ -209,21 +211,30 @@ class NavigationFilter:
         rn = norm(r0)
         rh = r0 / rn[:, None]
         grad = (GM_MOON / rn**3)[:, None, None] * (3.0 * rh[:, :, None] * rh[:, None, :] - np.eye(3))
-        f = np.broadcast_to(np.eye(NX), (self.n, NX, NX)).copy()
-        f[:, IR, IV] = np.eye(3) * dt
-        f[:, IR, IR] += 0.5 * grad * dt * dt
-        f[:, IV, IR] = grad * dt
-        f[:, IV, IV] += 0.5 * grad * dt * dt
-        p = self.params
-        s = p.accel_noise_mps2**2  # white acceleration spectral density over 1 s [m²/s³]
-        qm = np.zeros((self.n, NX, NX))
+        f, qm = self._transition_buffers(dt)  # the constant entries of F and Q, kept between calls
         eye = np.eye(3)
-        qm[:, IR, IR] = eye * (s * dt**3 / 3.0)
-        qm[:, IR, IV] = eye * (s * dt**2 / 2.0)
-        qm[:, IV, IR] = eye * (s * dt**2 / 2.0)
-        qm[:, IV, IV] = eye * (s * dt)
-        qm[:, IB, IB] = p.terrain_rw_m2_per_m * v_ground * dt
+        half = 0.5 * grad * dt * dt
+        f[:, IR, IR] = eye + half
+        f[:, IV, IR] = grad * dt
+        f[:, IV, IV] = eye + half
+        qm[:, IB, IB] = self.params.terrain_rw_m2_per_m * v_ground * dt
         self.P = _mm(_mm(f, self.P), np.swapaxes(f, 1, 2)) + qm
+
+    def _transition_buffers(self, dt: float) -> tuple[Array, Array]:
+        """(F, Q) (N, 7, 7) for an IMU interval dt [s] with their constant entries set: F = I but for
+        F_rv = I dt; Q the white-acceleration blocks (s = accel_noise², over 1 s) and 0 at Q_bb."""
+        if self._fq_dt != dt:
+            f = np.broadcast_to(np.eye(NX), (self.n, NX, NX)).copy()
+            f[:, IR, IV] = np.eye(3) * dt
+            s = self.params.accel_noise_mps2**2  # white acceleration spectral density over 1 s [m²/s³]
+            qm = np.zeros((self.n, NX, NX))
+            eye = np.eye(3)
+            qm[:, IR, IR] = eye * (s * dt**3 / 3.0)
+            qm[:, IR, IV] = eye * (s * dt**2 / 2.0)
+            qm[:, IV, IR] = eye * (s * dt**2 / 2.0)
+            qm[:, IV, IV] = eye * (s * dt)
+            self._fq, self._fq_dt = (f, qm), dt
+        return self._fq
 
     def end_accel_calibration(self, rows: Mask) -> None:
         """Rows leaving free fall: their accelerometer bias estimate becomes the mean output over the coast

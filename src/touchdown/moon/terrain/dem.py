@@ -28,6 +28,7 @@ bilinear surface; inside them it bounds the reported ``height_gradient`` (which 
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from functools import cached_property
@@ -53,6 +54,9 @@ MAX_ABS_HEIGHT_M = 25_000.0
 CORRUPT_FRACTION = 0.01
 #: The corruption check reads at most about this many posts (a strided sample of big grids).
 CHECK_SAMPLES = 1_000_000
+#: Grids of at most this many posts keep their heights in memory as float64 (8 bytes per post: 8 MB for
+#: LDEM_4, 33 MB for LDEM_8); bigger grids are read through the memory map at each query.
+IN_MEMORY_MAX_POSTS = 4_200_000
 
 _INT_TYPES = {
     "LSB_INTEGER": "<i",
@@ -374,8 +378,11 @@ class Dem:
 
     def pixel_coords_deg(self, lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple[Array, Array]:
         """Continuous zero-based (line, sample) of (lat, lon) [deg]; longitude taken into the grid span."""
-        lat_deg = np.asarray(lat_deg, dtype=np.float64)
-        lon_deg = np.asarray(lon_deg, dtype=np.float64)
+        return self._pixel_coords(
+            np.asarray(lat_deg, dtype=np.float64), np.asarray(lon_deg, dtype=np.float64)
+        )
+
+    def _pixel_coords(self, lat_deg: Array, lon_deg: Array) -> tuple[Array, Array]:
         res = self.pixels_per_degree
         line = self.line_offset - lat_deg * res
         lon_rel = np.mod(lon_deg - self.west_edge_deg, 360.0)  # [0, 360) east of the west edge
@@ -392,49 +399,90 @@ class Dem:
     def contains(self, lat: ArrayLike, lon: ArrayLike) -> NDArray[np.bool_]:
         """True where (lat, lon) [rad] lies on the grid (always, for a valid point on a global grid)."""
         lat, lon = np.broadcast_arrays(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64))
-        line, sample = self.pixel_coords_deg(np.degrees(lat), np.degrees(lon))
+        line, sample = self._pixel_coords(np.degrees(lat), np.degrees(lon))
+        return self._on_grid(lat, line, sample)
+
+    def _on_grid(self, lat: Array, line: Array, sample: Array) -> NDArray[np.bool_]:
+        """:meth:`contains` from the point's latitude [rad] and its pixel coordinates."""
         tol = 1e-9
-        ok = np.isfinite(line) & np.isfinite(sample) & (np.abs(lat) <= math.pi / 2 + 1e-12)
-        ok &= (line >= -0.5 - tol) & (line <= self.lines - 0.5 + tol)
-        if not self.is_global:
-            ok &= (sample >= -0.5 - tol) & (sample <= self.samples - 0.5 + tol)
-        return ok
+        # NaN fails every comparison, so the range tests also reject a non-finite line (or sample)
+        ok = (np.abs(lat) <= math.pi / 2 + 1e-12) & (line >= -0.5 - tol) & (line <= self.lines - 0.5 + tol)
+        if self.is_global:
+            return ok & np.isfinite(sample)
+        return ok & (sample >= -0.5 - tol) & (sample <= self.samples - 0.5 + tol)
 
     # --- queries -----------------------------------------------------------------------------------------
     def _patch(self, lat: ArrayLike, lon: ArrayLike) -> dict[str, Any]:
-        """Indices and weights of the bilinear patch around each point; NaN-safe."""
-        lat, lon = np.broadcast_arrays(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64))
-        ok = self.contains(lat, lon)
-        line, sample = self.pixel_coords_deg(
-            np.degrees(np.where(ok, lat, 0.0)), np.degrees(np.where(ok, lon, 0.0))
-        )
+        """Indices and weights of the bilinear patch around each point; NaN-safe.
+
+        Off-grid points (``ok`` False) get the patch of (0°, 0°) and are masked by the callers.
+        """
+        lat = np.asarray(lat, dtype=np.float64)
+        lon = np.asarray(lon, dtype=np.float64)
+        if lat.shape != lon.shape:
+            lat, lon = np.broadcast_arrays(lat, lon)
+        line, sample = self._pixel_coords(np.degrees(lat), np.degrees(lon))
+        ok = self._on_grid(lat, line, sample)
+        all_ok = bool(ok.all())
+        if not all_ok:
+            line, sample = self._pixel_coords(
+                np.degrees(np.where(ok, lat, 0.0)), np.degrees(np.where(ok, lon, 0.0))
+            )
         nl, ns = self.lines, self.samples
-        y = np.clip(line, 0.0, nl - 1.0)
-        in_y = y == line  # False where latitude was clamped (the patch is flat north-south there)
+        # = np.clip(line, 0, nl − 1): line is finite here and never −0.0 (a difference with a non-zero offset)
+        y = np.minimum(np.maximum(line, 0.0), nl - 1.0)
         i0 = np.minimum(np.floor(y).astype(np.intp), nl - 2)
         fy = y - i0
         if self.is_global:
             x = np.mod(sample, ns)
             j0 = np.minimum(np.floor(x).astype(np.intp), ns - 1)
-            j1 = np.where(j0 + 1 == ns, 0, j0 + 1)
-            in_x = np.ones_like(ok)
+            in_x: NDArray[np.bool_] | bool = True
         else:
-            x = np.clip(sample, 0.0, ns - 1.0)
+            x = np.minimum(np.maximum(sample, 0.0), ns - 1.0)
             in_x = x == sample
             j0 = np.minimum(np.floor(x).astype(np.intp), ns - 2)
-            j1 = j0 + 1
         fx = x - j0
         return {
             "lat": lat,
             "ok": ok,
+            "all_ok": all_ok,
             "i0": i0,
             "j0": j0,
-            "j1": j1,
             "fy": fy,
             "fx": fx,
             "in_x": in_x,
-            "in_y": in_y,
+            "in_y": y == line,  # False where latitude was clamped (the patch is flat north-south there)
         }
+
+    def _corners(self, i0: NDArray[np.intp], j0: NDArray[np.intp]) -> tuple[Array, Array, Array, Array]:
+        """Heights [m] of the patch corners (i0, j0), (i0, j0 + 1), (i0 + 1, j0), (i0 + 1, j0 + 1)."""
+        grid = self._heights
+        if grid is not None:  # rows of samples + 1 posts: the extra column repeats column 0 (the wrap)
+            width = self.samples + 1
+            k = i0 * width + j0
+            south = k + width
+            return grid.take(k), grid.take(k + 1), grid.take(south), grid.take(south + 1)
+        ns = self.samples
+        k = i0 * ns + j0
+        k1 = k + 1 if not self.is_global else np.where(j0 + 1 == ns, k + 1 - ns, k + 1)
+        return self._posts(k), self._posts(k1), self._posts(k + ns), self._posts(k1 + ns)
+
+    @cached_property
+    def _heights(self) -> Array | None:
+        """Flat float64 heights [m] of ``lines × (samples + 1)`` posts, the extra column a copy of column 0
+        (the wrap of a global grid), or None for grids over ``IN_MEMORY_MAX_POSTS``. Shared by every ``Dem``
+        of the same image; the same ``DN × scale`` (NaN at MISSING_CONSTANT) as :meth:`_posts`."""
+        if self.lines * self.samples > IN_MEMORY_MAX_POSTS:
+            return None
+        return _height_grid(
+            str(self.image_path),
+            self.byte_offset,
+            self.dtype.str,
+            self.lines,
+            self.samples,
+            self.scale_m,
+            self.missing_dn,
+        )
 
     def _posts(self, idx: NDArray[np.intp]) -> Array:
         """Heights [m] at flat post indices (NaN at MISSING_CONSTANT)."""
@@ -474,17 +522,13 @@ class Dem:
 
     def _bilinear(self, lat: ArrayLike, lon: ArrayLike, *, gradient: bool) -> tuple[Array, Array, Array]:
         p = self._patch(lat, lon)
-        ns = self.samples
-        r0 = p["i0"] * ns
-        r1 = r0 + ns
-        h00 = self._posts(r0 + p["j0"])
-        h01 = self._posts(r0 + p["j1"])
-        h10 = self._posts(r1 + p["j0"])
-        h11 = self._posts(r1 + p["j1"])
+        h00, h01, h10, h11 = self._corners(p["i0"], p["j0"])
         fx, fy, ok = p["fx"], p["fy"], p["ok"]
         top = h00 + fx * (h01 - h00)
         bottom = h10 + fx * (h11 - h10)
-        h = np.where(ok, top + fy * (bottom - top), np.nan)
+        h = top + fy * (bottom - top)
+        if not p["all_ok"]:
+            h = np.where(ok, h, np.nan)
         if not gradient:
             return h, h, h
         dh_dx = np.where(p["in_x"], (1.0 - fy) * (h01 - h00) + fy * (h11 - h10), 0.0)  # per sample
@@ -551,6 +595,20 @@ class Dem:
             strips.append(ex[row] / (self.radius_m * step * cos_edge))
         return np.concatenate([[strips[0]], np.hypot(east, north), [strips[1]]]) * (1.0 + 1e-9)
 
+    @cached_property
+    def max_height_m(self) -> float:
+        """Highest post [m] (the bilinear surface never rises above it); NaN posts ignored."""
+        top = -math.inf
+        block = max(1, 4_000_000 // self.samples)
+        for start in range(0, self.lines, block):  # row blocks: memory stays bounded on big grids
+            h = np.asarray(self.dn[start : start + block], dtype=np.float64)
+            if self.missing_dn is not None:
+                h[h == self.missing_dn] = np.nan
+            h *= self.scale_m
+            if np.any(np.isfinite(h)):
+                top = max(top, float(np.nanmax(h)))
+        return top
+
     @property
     def max_slope(self) -> float:
         """Upper bound of |∇h| [m/m] of the bilinear surface anywhere (polar caps: module docstring).
@@ -571,3 +629,26 @@ class Dem:
 
     def __repr__(self) -> str:
         return f"Dem({self.description})"
+
+
+@functools.lru_cache(maxsize=2)
+def _height_grid(
+    image_path: str,
+    byte_offset: int,
+    dtype: str,
+    lines: int,
+    samples: int,
+    scale_m: float,
+    missing_dn: float | None,
+) -> Array:
+    """See :meth:`Dem._heights`."""
+    dn = np.memmap(image_path, dtype=np.dtype(dtype), mode="r", offset=byte_offset, shape=(lines, samples))
+    h = np.empty((lines, samples + 1))
+    h[:, :samples] = dn
+    h[:, samples] = h[:, 0]
+    if missing_dn is not None:
+        h[h == missing_dn] = np.nan
+    h *= scale_m
+    h = h.reshape(-1)
+    h.flags.writeable = False
+    return h

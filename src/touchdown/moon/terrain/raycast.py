@@ -61,6 +61,13 @@ def _g(terrain: Terrain, p: Array) -> tuple[Array, Array]:
     return alt - terrain.height(lat, lon), alt + R_MOON
 
 
+def _g_xyz(terrain: Terrain, x: Array, y: Array, z: Array) -> tuple[Array, Array]:
+    """:func:`_g` of the points with Moon-fixed components x, y, z [m] (the same operations)."""
+    rxy = np.hypot(x, y)
+    alt = np.sqrt(rxy * rxy + z * z) - R_MOON
+    return alt - terrain.height(np.arctan2(z, rxy), np.arctan2(y, x)), alt + R_MOON
+
+
 def raycast(
     terrain: Terrain,
     origin_mcmf: ArrayLike,
@@ -88,41 +95,45 @@ def raycast(
     st = stats if stats is not None else RaycastStats()
 
     out = np.full(n, np.nan)
-    t = np.zeros(n)
     g, rho = _g(terrain, o)
     st.evaluations += n
     out[g <= 0.0] = 0.0
-    active = np.flatnonzero(g > 0.0)
+    # per ray, the last step's bracket: t_prev (g_prev > 0) → t (g_cur); NaN g_cur: no crossing found
+    t = np.zeros(n)
     t_prev = np.zeros(n)
-    g_prev = g.copy()
-    g_cur = g.copy()
-    rho_cur = rho.copy()
+    g_prev = np.full(n, np.nan)
+    g_cur = np.full(n, np.nan)
+    # the marching rays, compacted as rays finish: components of origin, direction and current point
+    live = np.flatnonzero(g > 0.0)
+    ox, oy, oz = (o[live, c] for c in range(3))
+    ux, uy, uz = (u[live, c] for c in range(3))
+    t_a = np.zeros(live.size)
+    g_a, rho_a = g[live], rho[live]
+    px, py, pz = ox + t_a * ux, oy + t_a * uy, oz + t_a * uz
     it = 0
-    while active.size and it < max_iter:
+    while live.size and it < max_iter:
         it += 1
-        ga, ra = g_cur[active], rho_cur[active]
-        p = o[active] + t[active, None] * u[active]
-        cos_v = np.sum(p * u[active], axis=-1) / ra
+        cos_v = (px * ux + py * uy + pz * uz) / rho_a
         sin_a = np.sqrt(np.maximum(0.0, 1.0 - cos_v * cos_v))
-        rho_lo = np.maximum(ra - ga, 1.0)
-        k = 1.0 + (sin_a + ga / rho_lo) * lip * R_MOON / rho_lo
-        step = np.maximum(ga / k, tol_m)
-        t_prev[active] = t[active]
-        g_prev[active] = ga
-        t_new = t[active] + step
-        p_new = o[active] + t_new[:, None] * u[active]
-        g_new, rho_new = _g(terrain, p_new)
-        st.evaluations += active.size
-        t[active] = t_new
-        g_cur[active] = g_new
-        rho_cur[active] = rho_new
-        crossed = g_new <= 0.0
-        beyond = (t_new > max_range_m) & ~crossed
-        done = crossed | beyond
-        active = active[~done]
+        rho_lo = np.maximum(rho_a - g_a, 1.0)
+        k = 1.0 + (sin_a + g_a / rho_lo) * lip * R_MOON / rho_lo
+        t_new = t_a + np.maximum(g_a / k, tol_m)
+        px, py, pz = ox + t_new * ux, oy + t_new * uy, oz + t_new * uz
+        g_new, rho_new = _g_xyz(terrain, px, py, pz)
+        st.evaluations += live.size
+        done = (g_new <= 0.0) | (t_new > max_range_m)  # crossed, or beyond the maximum range
+        if done.any():
+            ray = live[done]
+            t_prev[ray], g_prev[ray] = t_a[done], g_a[done]
+            t[ray], g_cur[ray] = t_new[done], g_new[done]
+            keep = ~done
+            live = live[keep]
+            ox, oy, oz, ux, uy, uz = ox[keep], oy[keep], oz[keep], ux[keep], uy[keep], uz[keep]
+            px, py, pz = px[keep], py[keep], pz[keep]
+            t_new, g_new, rho_new = t_new[keep], g_new[keep], rho_new[keep]
+        t_a, g_a, rho_a = t_new, g_new, rho_new
     st.iterations = max(st.iterations, it)
-    st.unresolved += int(active.size)
-    g_cur[active] = np.nan  # unresolved rays: no answer
+    st.unresolved += int(live.size)  # unresolved rays keep g_cur = NaN: no answer
 
     hit = np.flatnonzero((g_cur <= 0.0) & np.isnan(out))
     if hit.size:
