@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchdown.moon.constants import G0
-from touchdown.moon.frames import cross, mci_to_mcmf, mcmf_to_mci, quat_multiply, quat_rotate
+from touchdown.moon.frames import cross, mci_to_mcmf, mcmf_to_mci, quat_rotate
 from touchdown.vehicle.commands import Commands
 from touchdown.vehicle.model import Vehicle
 
