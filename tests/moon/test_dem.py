@@ -408,3 +408,13 @@ def test_cli_reports_a_bad_dem_in_one_line(tmp_path: Path, lola_label: Path) -> 
     err = proc.stderr.splitlines()
     assert len(err) == 1 and err[0].startswith("touchdown: error:") and "LDEM_4.IMG" in err[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_slope_bound_near_each_point_is_its_latitude_band(ldem4: Dem) -> None:
+    """The ray cast's per-ray bound: the band bound of [lat − reach, lat + reach], point by point."""
+    lat = np.radians(np.array([60.5, -89.9, 89.99, 0.0, 47.5, -30.1]))
+    reach = math.radians(0.4)
+    near = ldem4.max_slope_near(lat, reach)
+    band = [ldem4.max_slope_band(a - reach, a + reach) for a in lat]
+    assert near.tolist() == band
+    assert near[0] < 0.1 * ldem4.max_slope  # at 60°N far tighter than the global bound (polar rows)

@@ -85,3 +85,29 @@ def test_each_trajectory_is_independent_of_its_batch_neighbours():
         n_rec = alone.history_t_s.size
         assert np.array_equal(together.history_t_s[: n_rec - 1], alone.history_t_s[:-1])
         assert np.array_equal(together.history_x[: n_rec - 1, k], alone.history_x[:-1, 0])
+
+
+def test_closed_loop_flight_events_do_not_depend_on_the_batch():
+    """Runs touching down at different times: each run's events (touchdown figures included) are those
+    it has flown alone, although its flight software keeps ticking until the whole batch ends."""
+    from pathlib import Path
+
+    from touchdown.scenario.loader import load_scenario
+    from touchdown.sim.flight import Flight, PerRun
+
+    path = Path(__file__).parents[1] / "campaign" / "data" / "drop-campaign.toml"
+    sc = load_scenario(str(path)).scenario
+    offsets = np.zeros((3, 6))
+    offsets[:, 2] = [0.0, -120.0, 60.0]  # start heights differ: touchdowns 10–20 s apart
+    prop = np.array([30.0, 12.0, 25.0])
+
+    def fly_runs(rows):
+        per_run = PerRun(initial_offset_enu=offsets[rows], propellant_kg=prop[rows])
+        return Flight(sc, seed=5, run_indices=np.asarray(rows), record=False, per_run=per_run).run()
+
+    together = fly_runs([0, 1, 2])
+    assert len(set(together.sim.t_end_s.round(1))) == 3
+    for k in range(3):
+        alone = fly_runs([k])
+        assert alone.events[0] == together.events[k]
+        assert alone.sim.x_end[0].tobytes() == together.sim.x_end[k].tobytes()

@@ -182,7 +182,7 @@ class Flight:
     def _figures(self, t: Array, runs: NDArray[np.intp], x: Array, name: str) -> list[dict]:
         alt = self.true_altitude(t, x)
         vz, vh = self.true_speeds(t, x)
-        nav_alt = self.fsw.altitude_m()[runs]
+        nav_alt = (self._nav_alt if name.startswith("touchdown") else self.fsw.altitude_m())[runs]
         lat, lon, _ = mcmf_to_llh(mci_to_mcmf(x[:, R], t))
         tilt = np.degrees(np.arccos(np.clip(dot(self._body_z(t, x), self._up(t, x)), -1.0, 1.0)))
         return [
@@ -274,6 +274,7 @@ class Flight:
         vel_state = None if self.velocimeter is None else self.velocimeter.initial_state(self.keys)
         st_state = self.star_tracker.initial_state(self.keys)
         prev: dict[str, Array | float] = {}
+        self._nav_alt = np.full(self.n, np.nan)
         names = [e.name for e in self.vehicle.engines]
 
         def source(t: float, x: Array) -> Commands:
@@ -305,6 +306,8 @@ class Flight:
                 m = self.velocimeter.measure(vel_state, t, x, self.terrain, noise_scale=ns)
                 meas.append(self.faults.apply(m, trig))
             cmd = self.fsw.step(t, meas)
+            live = self.sim.active  # a run's figures at contact are those of its last tick in flight
+            self._nav_alt = np.where(live, self.fsw.altitude_m(), self._nav_alt)
             throttle, on = self.faults.engine_commands(cmd.throttle, cmd.engine_on, names, trig)
             self._log_fsw_events(t, x)
             self._log_fault_events(t, x)

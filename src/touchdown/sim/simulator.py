@@ -201,6 +201,7 @@ class Simulator:
         dt = self.dt
         prop_ok = x[:, M] > self.dry_mass
         active = np.ones(n, dtype=bool)
+        self.active = active  # which trajectories are still flying (the command source may look)
         t_end = np.full(n, np.nan)
         contact_pt = np.zeros(n, dtype=np.intp)
         events = EventLog()

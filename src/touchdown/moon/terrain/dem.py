@@ -627,6 +627,22 @@ class Dem:
         k_hi = int(np.clip(np.ceil(line_b) + 1, 0, self.lines))
         return float(bounds[k_lo : k_hi + 1].max())
 
+    def max_slope_near(self, lat: Array, reach_rad: float) -> Array:
+        """Upper bound of |∇h| [m/m] within ``reach_rad`` of latitude (not longitude) of each point (N,)
+        [rad]: :meth:`max_slope_band` of [lat − reach, lat + reach] per point, vectorised. Each point's
+        bound depends on its own latitude only (the same in any batch)."""
+        bounds = self._patch_slope_bounds
+        deg = np.degrees(np.asarray(lat, dtype=np.float64))
+        span = math.degrees(reach_rad)
+        line_a, _ = self.pixel_coords_deg(np.minimum(deg + span, 90.0), np.zeros_like(deg))
+        line_b, _ = self.pixel_coords_deg(np.maximum(deg - span, -90.0), np.zeros_like(deg))
+        k_lo = np.clip(np.floor(line_a), 0, self.lines).astype(np.intp)  # patch k spans lines [k − 1, k]
+        k_hi = np.clip(np.ceil(line_b) + 1, 0, self.lines).astype(np.intp)
+        out = bounds[k_lo]
+        for j in range(1, int(np.max(k_hi - k_lo, initial=0)) + 1):  # a few rows of patches, not points
+            out = np.maximum(out, bounds[np.minimum(k_lo + j, k_hi)])
+        return out
+
     def __repr__(self) -> str:
         return f"Dem({self.description})"
 

@@ -8,7 +8,9 @@ Write the ray as p(t) = o + t û, with ρ = |p| and α the angle between û and 
 ray, ``dg/dt = cos(angle to vertical) − (horizontal part of û) · ∇h · R/ρ``, and
 * the horizontal part of û is at most ``sin α₀ + t/ρ_lo`` after a distance t (the local vertical turns by at
   most t/ρ_lo radians), where ρ_lo = ρ − g = R + h(p) bounds ρ from below over a step of length ≤ g;
-* |∇h| ≤ L = ``terrain.max_slope`` per metre of datum arc, i.e. ≤ L·R/ρ_lo per metre at radius ≥ ρ_lo.
+* |∇h| ≤ L per metre of datum arc, i.e. ≤ L·R/ρ_lo per metre at radius ≥ ρ_lo. L is the terrain's bound
+  over the latitudes the ray can reach within ``max_range_m`` (``max_slope_near``, a DEM), else its global
+  ``max_slope`` (LDEM_4's global bound is set by its polar rows: 19.4, against 0.71 at 60°N).
 So g falls at most at rate ``k = 1 + (sin α₀ + g/ρ_lo) · L · R/ρ_lo`` and the step ``t = g / k`` cannot cross
 the surface. For a nadir ray k ≈ 1 (the step is nearly the whole height); for slanted rays k grows with L.
 
@@ -28,6 +30,7 @@ A ray starting below the surface (g ≤ 0) returns range 0.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +71,22 @@ def _g_xyz(terrain: Terrain, x: Array, y: Array, z: Array) -> tuple[Array, Array
     return alt - terrain.height(np.arctan2(z, rxy), np.arctan2(y, x)), alt + R_MOON
 
 
+def _slope_bounds(terrain: Terrain, o: Array, max_range_m: float) -> Array:
+    """Slope bound L (N,) [m/m] per ray: the terrain's bound over the latitudes the ray can reach where the
+    terrain offers one (``max_slope_near``: a DEM), else its global ``max_slope``.
+
+    Every point the ray marches lies within D = ``max_range_m`` of its origin, so its angle from the
+    origin's position is at most (π/2)·D/r_min (chord ≥ 2 r_min sin(θ/2) ≥ (2/π) r_min θ), with r_min
+    below the lowest radius the terrain reaches. The bound depends on the ray alone, never on its batch."""
+    near = getattr(terrain, "max_slope_near", None)
+    if near is None or not np.isfinite(max_range_m):
+        return np.full(o.shape[0], float(terrain.max_slope))
+    r_min = R_MOON - 20_000.0  # below the lowest point of the Moon (≈ −9.1 km)
+    reach = min(math.pi, 0.5 * math.pi * max_range_m / r_min) + 1e-6
+    lat = np.arctan2(o[:, 2], np.hypot(o[:, 0], o[:, 1]))
+    return np.asarray(near(lat, reach), dtype=np.float64)
+
+
 def raycast(
     terrain: Terrain,
     origin_mcmf: ArrayLike,
@@ -91,11 +110,11 @@ def raycast(
     u = np.array(d.reshape(-1, 3), order="C")
     u = u / np.sqrt(np.sum(u * u, axis=-1))[:, None]
     n = o.shape[0]
-    lip = float(terrain.max_slope)
     st = stats if stats is not None else RaycastStats()
 
     out = np.full(n, np.nan)
     g, rho = _g(terrain, o)
+    lip = _slope_bounds(terrain, o, max_range_m)
     st.evaluations += n
     out[g <= 0.0] = 0.0
     # per ray, the last step's bracket: t_prev (g_prev > 0) → t (g_cur); NaN g_cur: no crossing found
@@ -108,7 +127,7 @@ def raycast(
     ox, oy, oz = (o[live, c] for c in range(3))
     ux, uy, uz = (u[live, c] for c in range(3))
     t_a = np.zeros(live.size)
-    g_a, rho_a = g[live], rho[live]
+    g_a, rho_a, lip_a = g[live], rho[live], lip[live]
     px, py, pz = ox + t_a * ux, oy + t_a * uy, oz + t_a * uz
     it = 0
     while live.size and it < max_iter:
@@ -116,7 +135,7 @@ def raycast(
         cos_v = (px * ux + py * uy + pz * uz) / rho_a
         sin_a = np.sqrt(np.maximum(0.0, 1.0 - cos_v * cos_v))
         rho_lo = np.maximum(rho_a - g_a, 1.0)
-        k = 1.0 + (sin_a + g_a / rho_lo) * lip * R_MOON / rho_lo
+        k = 1.0 + (sin_a + g_a / rho_lo) * lip_a * R_MOON / rho_lo
         t_new = t_a + np.maximum(g_a / k, tol_m)
         px, py, pz = ox + t_new * ux, oy + t_new * uy, oz + t_new * uz
         g_new, rho_new = _g_xyz(terrain, px, py, pz)
@@ -129,7 +148,7 @@ def raycast(
             keep = ~done
             live = live[keep]
             ox, oy, oz, ux, uy, uz = ox[keep], oy[keep], oz[keep], ux[keep], uy[keep], uz[keep]
-            px, py, pz = px[keep], py[keep], pz[keep]
+            px, py, pz, lip_a = px[keep], py[keep], pz[keep], lip_a[keep]
             t_new, g_new, rho_new = t_new[keep], g_new[keep], rho_new[keep]
         t_a, g_a, rho_a = t_new, g_new, rho_new
     st.iterations = max(st.iterations, it)
