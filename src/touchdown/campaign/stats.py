@@ -103,8 +103,11 @@ def sensitivity(params: dict[str, NDArray], success: NDArray[np.bool_]) -> list[
     return out
 
 
-def summarize(columns: dict[str, NDArray], parameters: list[str]) -> dict[str, Any]:
-    """The ``--json`` summary of a campaign's result rows (one array per column)."""
+def summarize(
+    columns: dict[str, NDArray], parameters: list[str], drawn: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """The ``--json`` summary of a campaign's result rows (one array per column); ``drawn``: the ranked
+    columns drawn inside each flight rather than sampled (marked ``"kind": "drawn"`` in the ranking)."""
     outcome = np.asarray(columns["outcome"]).astype(str)
     n = int(outcome.size)
     success = outcome == SUCCESS
@@ -122,6 +125,9 @@ def summarize(columns: dict[str, NDArray], parameters: list[str]) -> dict[str, A
         },
         "sensitivity": {
             "method": SENSITIVITY_METHOD,
-            "ranking": sensitivity({p: columns[p] for p in parameters}, success),
+            "ranking": [
+                {**r, "kind": "drawn" if r["parameter"] in drawn else "sampled"}
+                for r in sensitivity({p: columns[p] for p in parameters}, success)
+            ],
         },
     }

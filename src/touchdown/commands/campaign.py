@@ -56,10 +56,13 @@ def summary_text(s: dict[str, Any], out: Path) -> str:
     if ranking:
         lines.append("  what drives failure (Monte Carlo filtering, Kolmogorov–Smirnov distance D):")
         for i, r in enumerate(ranking[:8], 1):
+            mark = "*" if r.get("kind") == "drawn" else " "
             lines.append(
-                f"    {i}. {r['parameter']:<32} D = {r['ks_distance']:.2f}  p = {r['p_value']:.1e}  "
+                f"    {i}. {r['parameter'] + mark:<33} D = {r['ks_distance']:.2f}  p = {r['p_value']:.1e}  "
                 f"fails {_rates(r['parameter'], r['failure_rate'])}"
             )
+        if any(r.get("kind") == "drawn" for r in ranking[:8]):
+            lines.append("    * drawn in each flight from its seed (not a [campaign] dispersion)")
     elif s["sensitivity"]["ranking"] == [] and len(s["outcomes"]) > 1:
         lines.append("  what drives failure: no dispersed parameter")
     rate = s["runs_per_s"]
@@ -153,7 +156,9 @@ def campaign(
     set_: list[str] = typer.Option([], "--set", help="Override a field: dotted.path=value (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON document on stdout."),
     chunk_size: int | None = typer.Option(
-        None, "--chunk-size", help="Runs per task and per results file (default: about two per worker)."
+        None,
+        "--chunk-size",
+        help="Runs per task and results file (default: up to 2,500, in whole rounds of the workers).",
     ),
     batch_size: int | None = typer.Option(
         None, "--batch-size", help="Runs flown together in one array batch (default: the chunk size)."
