@@ -3,6 +3,7 @@ a real Dask scheduler and workers, re-flying a run, and bad input."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -278,3 +279,36 @@ def test_an_existing_campaign_is_not_overwritten_and_resume_needs_one(reference:
     code, _, err = cli(["fly", "--from", str(reference), "--run", str(N)])
     assert code == 2
     assert f"runs 0 … {N - 1}" in err
+
+
+def test_trajectories_when_asked_match_the_reflown_run(tmp_path: Path, cli):
+    import duckdb
+
+    out = tmp_path / "c"
+    args = ["campaign", SCENARIO, "-n", "4", "--seed", "3", "--workers", "1", "--batch-size", "4"]
+    code, _, err = cli([*args, "--out", str(out), "--no-progress", "--trajectories", "2.0"])
+    assert code == 0, err
+    tracks = duckdb.sql(f"SELECT * FROM '{out / 'trajectories.parquet'}' ORDER BY run, t_s").to_arrow_table()
+    assert sorted(set(tracks.column("run").to_pylist())) == [0, 1, 2, 3]
+    t_end = rows(out)["t_end_s"]
+    for k in range(4):  # decimated to 2 s, nothing after the run's own touchdown
+        run_t = zip(tracks.column("run").to_pylist(), tracks.column("t_s").to_pylist(), strict=True)
+        t = [v for r, v in run_t if r == k]
+        assert t[0] == 0.0
+        assert all(b - a == pytest.approx(2.0) for a, b in itertools.pairwise(t))
+        assert t[-1] <= np.uint64(t_end[k]).view(np.float64)
+    code, _, err = cli(["fly", "--from", str(out), "--run", "2", "--out", str(tmp_path / "f"), "--json"])
+    assert code == 0, err
+    alone = duckdb.sql(
+        f"SELECT t_s, true_altitude_m, nav_altitude_m FROM '{tmp_path / 'f' / 'trajectory.parquet'}'"
+    )
+    alone_rows = {r[0]: r[1:] for r in alone.fetchall()}
+    for r, t, h, nh in zip(
+        *(tracks.column(c).to_pylist() for c in ("run", "t_s", "true_altitude_m", "nav_altitude_m")),
+        strict=True,
+    ):
+        if r == 2:
+            assert alone_rows[t] == (h, nh)  # the same bits, flown in a batch of 4 or alone
+    code, _, err = cli([*args, "--out", str(tmp_path / "bad"), "--no-progress", "--trajectories", "0.07"])
+    assert code == 2
+    assert "whole multiple of the step" in err

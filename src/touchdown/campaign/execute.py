@@ -87,6 +87,7 @@ def create(
     chunk_size: int,
     batch_size: int | None,
     data_dir: str | None,
+    trajectory_period_s: float | None = None,
 ) -> CampaignDir:
     """Validate a new campaign and write its manifest (nothing is flown yet)."""
     if runs < 1:
@@ -95,6 +96,14 @@ def create(
         raise InputError(f"--seed must be ≥ 0, got {seed}")
     if sampler not in ("random", "sobol", "lhs"):
         raise InputError(f"--sampler '{sampler}' unknown; allowed: random, sobol, lhs")
+    dt = loaded.scenario.sim.dt_s
+    if trajectory_period_s is not None:
+        k = round(trajectory_period_s / dt)
+        if k < 1 or abs(k * dt - trajectory_period_s) > 1e-9 * max(1.0, trajectory_period_s):
+            raise InputError(
+                f"--trajectories {trajectory_period_s:g}: the period must be a whole multiple of "
+                f"the step sim.dt_s = {dt:g} s"
+            )
     cfg = loaded.scenario.campaign
     sample = dispersions.sample(cfg, sampler, seed, runs)
     check_sample(loaded, sample)
@@ -110,6 +119,7 @@ def create(
             "sampler": sampler,
             "chunk_size": chunk_size,
             "batch_size": batch_size or chunk_size,
+            "trajectory_period_s": trajectory_period_s,
             "parameters": list(sample.columns) + list(NAV_ERROR_COLUMNS),
             "key_events": list(key_events(loaded)),
             "terrain": terrain.description,
@@ -135,6 +145,7 @@ def spec_of(manifest: dict[str, Any], data_dir: str | None, batch_size: int | No
         data_dir=data_dir,
         terrain=manifest["terrain"],
         batch_size=int(batch_size or manifest["batch_size"]),
+        trajectory_period_s=manifest.get("trajectory_period_s"),
     )
 
 
@@ -191,9 +202,10 @@ def run(
         if progress is not None:
             progress(runs_done, landed, plan.runs)
 
-        def finished(i: int, cols: dict[str, np.ndarray]) -> None:
+        def finished(i: int, out: tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]) -> None:
             nonlocal runs_done, landed, flown
-            cdir.write_chunk(i, cols)
+            cols, tracks = out
+            cdir.write_chunk(i, cols, tracks)
             runs_done += cols["run"].size
             flown += cols["run"].size
             landed += int(np.sum(cols["outcome"] == stats.SUCCESS))
@@ -220,6 +232,7 @@ def run(
         "runs_flown": flown,
         "runs_per_s": flown / wall if flown and wall > 0 else None,
         "results": str(cdir.runs_path),
+        "trajectories": str(cdir.path / "trajectories.parquet") if spec.trajectory_period_s else None,
     }
     write_json(cdir.path / "summary.json", summary)
     if manifest.get("status") != "complete":

@@ -75,6 +75,7 @@ class CampaignSpec:
     data_dir: str | None = None
     terrain: str = ""  # the terrain the campaign was planned on: a worker that sees another one stops
     batch_size: int = 1000
+    trajectory_period_s: float | None = None  # record each run's trajectory at this period (None: don't)
 
     def loaded(self, extra: tuple[str, ...] = ()) -> LoadedScenario:
         return _load(self.text, self.label, self.overrides + extra)
@@ -171,7 +172,10 @@ def fly_batch(
     spec: CampaignSpec, sample: Sample, *, record: bool = False
 ) -> Iterator[tuple[LoadedScenario, FlightResult, NDArray[np.intp]]]:
     """Fly the runs of ``sample``, grouped and split into batches: (scenario, result, row indices) each."""
+    period = spec.trajectory_period_s
     for items, rows in _groups(spec, sample):
+        if period is not None:
+            items = (*items, f"sim.record_period_s={float(period)!r}")
         loaded = spec.loaded(items)
         sc = loaded.scenario
         terrain, onboard_map = _terrain(sc, spec.data_dir)
@@ -188,7 +192,7 @@ def fly_batch(
                 seed=spec.seed,
                 run_indices=sub.runs,
                 data_dir=spec.data_dir,
-                record=record,
+                record=record or period is not None,
                 terrain=terrain,
                 onboard_map=onboard_map,
                 per_run=_per_run(sub, sc.faults),
@@ -227,9 +231,39 @@ def result_columns(spec: CampaignSpec, sample: Sample, result: FlightResult) -> 
     return cols
 
 
-def fly_chunk(spec: CampaignSpec, sample: Sample) -> dict[str, np.ndarray]:
-    """Fly the runs of ``sample`` and return their result rows, in run order (a worker's task)."""
-    parts = [result_columns(spec, sample.take(rows), res) for _, res, rows in fly_batch(spec, sample)]
+def trajectory_rows(runs: NDArray[np.int64], result: FlightResult) -> dict[str, np.ndarray]:
+    """Long-form trajectories of a flown batch: one row per run and recorded time up to its end."""
+    from touchdown.fsw.flight_software import PHASES
+
+    tm = result.telemetry
+    keep = tm["t_s"] <= result.sim.t_end_s[None, :]  # (T, N): a run's record stops at its touchdown
+    cols: dict[str, np.ndarray] = {"run": np.broadcast_to(runs[None, :], keep.shape).T[keep.T]}
+    for name, v in tm.items():
+        flat = v.T[keep.T]
+        if name == "phase_index":
+            cols["phase"] = np.asarray([PHASES[int(k)] for k in flat], dtype=object)
+        elif name == "altimeter_accepted":
+            cols[name] = flat > 0.5
+        else:
+            cols[name] = flat.astype(float)
+    return cols
+
+
+def _concat(parts: list[dict[str, np.ndarray]], order_by: tuple[str, ...]) -> dict[str, np.ndarray]:
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    order = np.argsort(cols["run"], kind="stable")
+    order = np.lexsort([cols[k] for k in reversed(order_by)])
     return {k: v[order] for k, v in cols.items()}
+
+
+def fly_chunk(
+    spec: CampaignSpec, sample: Sample
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    """Fly the runs of ``sample``: their result rows in run order, and their trajectories (run, time
+    order) when the campaign records them (a worker's task)."""
+    parts, tracks = [], []
+    for _, res, rows in fly_batch(spec, sample):
+        sub = sample.take(rows)
+        parts.append(result_columns(spec, sub, res))
+        if spec.trajectory_period_s is not None:
+            tracks.append(trajectory_rows(sub.runs, res))
+    return _concat(parts, ("run",)), (_concat(tracks, ("run", "t_s")) if tracks else None)

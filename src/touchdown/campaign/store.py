@@ -5,6 +5,7 @@
     DIR/manifest.json          scenario text and overrides, root seed, N, sampler, chunk plan, version, git
     DIR/chunks/chunk-00012.parquet   rows of chunk 12, written atomically when the chunk is done
     DIR/runs.parquet           every run, ordered by run (written when the last chunk is in)
+    DIR/trajectories.parquet   with --trajectories: every run's decimated trajectory (run, t_s, …)
     DIR/summary.json           the campaign's statistics (``touchdown campaign --json`` prints the same)
 
 Every file is written to a temporary name in the same directory and renamed into place, so a killed
@@ -33,6 +34,8 @@ MANIFEST = "manifest.json"
 RUNS = "runs.parquet"
 SUMMARY = "summary.json"
 CHUNKS = "chunks"
+TRAJECTORIES = "trajectories.parquet"
+TRAJECTORY_CHUNKS = "trajectory-chunks"
 FORMAT = 1
 
 
@@ -162,26 +165,40 @@ class CampaignDir:
                 done.add(int(p.stem.removeprefix("chunk-")))
         return done
 
-    def write_chunk(self, i: int, columns: dict[str, np.ndarray]) -> None:
+    def write_chunk(
+        self, i: int, columns: dict[str, np.ndarray], trajectories: dict[str, np.ndarray] | None = None
+    ) -> None:
+        """Chunk i's rows (and trajectories): the rows file last, as it marks the chunk done."""
+        if trajectories is not None:
+            (self.path / TRAJECTORY_CHUNKS).mkdir(exist_ok=True)
+            write_parquet(trajectories, self.path / TRAJECTORY_CHUNKS / f"chunk-{i:05d}.parquet")
         write_parquet(columns, self.chunk_path(i))
 
     def merge(self) -> None:
-        """runs.parquet from every chunk, ordered by run; the chunks are removed once it is in place."""
-        files = sorted((self.path / CHUNKS).glob("chunk-*.parquet"))
-        listing = ", ".join(f"'{_sql_path(p)}'" for p in files)
-        with atomic_path(self.runs_path) as tmp:
-            con = duckdb.connect()
-            try:
-                con.execute(
-                    f"COPY (SELECT * FROM read_parquet([{listing}]) ORDER BY run) TO '{_sql_path(tmp)}' "
-                    "(FORMAT parquet, COMPRESSION zstd)"
-                )
-            finally:
-                con.close()
-        for p in files:
-            p.unlink()
-        with contextlib.suppress(OSError):
-            (self.path / CHUNKS).rmdir()
+        """runs.parquet (ordered by run) and trajectories.parquet (by run, time) from the chunks, which are
+        removed once the merged files are in place."""
+        parts = [(CHUNKS, self.runs_path, "run"), (TRAJECTORY_CHUNKS, self.path / TRAJECTORIES, "run, t_s")]
+        done = []
+        for folder, target, order in parts:
+            files = sorted((self.path / folder).glob("chunk-*.parquet"))
+            if not files:
+                continue
+            listing = ", ".join(f"'{_sql_path(p)}'" for p in files)
+            with atomic_path(target) as tmp:
+                con = duckdb.connect()
+                try:
+                    con.execute(
+                        f"COPY (SELECT * FROM read_parquet([{listing}]) ORDER BY {order}) "
+                        f"TO '{_sql_path(tmp)}' (FORMAT parquet, COMPRESSION zstd)"
+                    )
+                finally:
+                    con.close()
+            done.append((folder, files))
+        for folder, files in done:
+            for p in files:
+                p.unlink()
+            with contextlib.suppress(OSError):
+                (self.path / folder).rmdir()
 
     def rows(self) -> pa.Table:
         """Every run written so far (merged results, else the chunks), ordered by run."""

@@ -66,10 +66,15 @@ def summary_text(s: dict[str, Any], out: Path) -> str:
     elif s["sensitivity"]["ranking"] == [] and len(s["outcomes"]) > 1:
         lines.append("  what drives failure: no dispersed parameter")
     rate = s["runs_per_s"]
-    flown = f"{s['runs_flown']:,} runs flown in {s['wall_s']:.1f} s"
-    flown += f" ({rate:.1f} runs/s)" if rate else ""
+    if s["runs_flown"]:
+        flown = f"{s['runs_flown']:,} runs flown in {s['wall_s']:.1f} s"
+        flown += f" ({rate:.1f} runs/s)" if rate else ""
+    else:
+        flown = "every run was already flown (summary of the results on disk)"
     lines.append(f"  {flown}")
     lines.append(f"  results: {s['results']}")
+    if s.get("trajectories"):
+        lines.append(f"  trajectories: {s['trajectories']}")
     lines.append(f"  re-fly run K with its trajectory: touchdown fly --from {out} --run K")
     return "\n".join(lines)
 
@@ -163,6 +168,11 @@ def campaign(
     batch_size: int | None = typer.Option(
         None, "--batch-size", help="Runs flown together in one array batch (default: the chunk size)."
     ),
+    trajectories: float | None = typer.Option(
+        None,
+        "--trajectories",
+        help="Also record every run's trajectory, decimated to this period [s] (trajectories.parquet).",
+    ),
     data_dir: str | None = typer.Option(
         None, "--data-dir", envvar="TOUCHDOWN_DATA", help="Data directory holding terrain/LDEM_4.*"
     ),
@@ -183,8 +193,11 @@ def campaign(
         if v is not None and v < 1:
             raise InputError(f"{name} must be ≥ 1, got {v}")
     if resume is not None:
-        if scenario is not None or runs is not None or sampler is not None or set_ or out is not None:
-            raise InputError("--resume DIR takes the scenario, -n, --sampler, --set and --out from DIR")
+        given = (scenario, runs, sampler, out, trajectories)
+        if any(v is not None for v in given) or set_:
+            raise InputError(
+                "--resume DIR takes the scenario, -n, --sampler, --set, --out and --trajectories from DIR"
+            )
         cdir = CampaignDir(resume)
         manifest = cdir.manifest()
         n = int(manifest["runs"])
@@ -210,6 +223,7 @@ def campaign(
             chunk_size=chunk,
             batch_size=batch_size,
             data_dir=data_dir,
+            trajectory_period_s=trajectories,
         )
     try:
         with _Bar(not no_progress) as bar:
