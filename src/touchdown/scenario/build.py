@@ -76,6 +76,8 @@ def onboard_map(sc: schema.Scenario, truth: Terrain, data_dir: str | None = None
     lat, lon = site_rad(sc)
     if t.source == "flat":
         grid: Terrain = FlatTerrain(t.flat_height_m)
+    elif t.source == "lola" and not t.detail:
+        grid = truth  # the truth is the grid itself (or its synthetic stand-in): load it, and say so, once
     elif t.source == "lola":
         spec = SyntheticSpec(seed=t.crater_seed)
         grid = load_terrain(t.dem, data_dir=data_dir, site=(lat, lon), synthetic=spec, detail=False)
