@@ -312,3 +312,27 @@ def test_trajectories_when_asked_match_the_reflown_run(tmp_path: Path, cli):
     code, _, err = cli([*args, "--out", str(tmp_path / "bad"), "--no-progress", "--trajectories", "0.07"])
     assert code == 2
     assert "whole multiple of the step" in err
+
+
+def test_a_dispersed_field_that_rebuilds_the_scenario_groups_runs_and_stays_deterministic(
+    tmp_path: Path, cli
+):
+    """tau_vertical_s is not carried per run: each value rebuilds the scenario (equal ones share a batch)."""
+    text = Path(SCENARIO).read_text(encoding="utf-8")
+    text += '\n[[campaign.dispersions]]\nfield = "fsw.guidance.braking.tau_vertical_s"\ndist = "choice"\n'
+    text += "values = [1.5, 3.0]\n"
+    scenario = tmp_path / "grouped.toml"
+    scenario.write_text(text, encoding="utf-8")
+    base = ["campaign", str(scenario), "-n", "6", "--seed", "1", "--workers", "1", "--no-progress"]
+    code, _, err = cli([*base, "--out", str(tmp_path / "a")])
+    assert code == 0, err
+    code, _, err = cli([*base, "--out", str(tmp_path / "b"), "--chunk-size", "4", "--batch-size", "1"])
+    assert code == 0, err
+    a = rows(tmp_path / "a")
+    assert a == rows(tmp_path / "b")
+    taus = a["fsw.guidance.braking.tau_vertical_s"]
+    assert {np.uint64(v).view(np.float64) for v in taus} == {1.5, 3.0}
+    k = 5
+    code, stdout, err = cli(["fly", "--from", str(tmp_path / "a"), "--run", str(k), "--json"])
+    assert code == 0, err
+    assert json.loads(stdout)["campaign"]["matches_row"] is True
