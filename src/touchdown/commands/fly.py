@@ -88,7 +88,8 @@ def write_outputs(out: Path, loaded: LoadedScenario, doc: dict[str, Any], result
     _write_text(paths[0], json.dumps(doc, indent=2) + "\n")
     meta = {"scenario": loaded.name, "seed": str(doc["seed"]), "outcome": doc["outcome"]}
     write_trajectory_parquet(cols, paths[1], metadata=meta)
-    title = f"{loaded.name} · seed {doc['seed']} · {doc['outcome']}"
+    run = f" run {doc['campaign']['run']}" if "campaign" in doc else ""
+    title = f"{loaded.name} · seed {doc['seed']}{run} · {doc['outcome']}"
     plot_flight(cols, doc["events"], paths[2], title)
     _write_text(paths[3], loaded.text)
     return paths
@@ -96,7 +97,8 @@ def write_outputs(out: Path, loaded: LoadedScenario, doc: dict[str, Any], result
 
 def _summary(doc: dict[str, Any]) -> str:
     td = doc["touchdown"]
-    lines = [f"{doc['scenario']} (seed {doc['seed']}): {doc['outcome'].upper()}"]
+    run = f", campaign run {doc['campaign']['run']}" if "campaign" in doc else ""
+    lines = [f"{doc['scenario']} (seed {doc['seed']}{run}): {doc['outcome'].upper()}"]
     if td["time_s"] is not None:
         lines.append(
             f"  touchdown at t = {td['time_s']:.1f} s: vertical {td['vertical_speed_mps']:.2f} m/s, "
