@@ -7,7 +7,10 @@ flight software thinks (``vehicle.thrust_scale``) or give it a map unlike the gr
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
+from collections.abc import Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -35,6 +38,7 @@ from touchdown.fsw.navigation.onboard_map import OnboardMap
 from touchdown.moon.constants import GM_MOON, R_MOON
 from touchdown.moon.frames import enu_basis
 from touchdown.moon.gravity import PointMass, ZonalJ2
+from touchdown.moon.terrain import loader as terrain_loader
 from touchdown.moon.terrain.base import FlatTerrain, Terrain
 from touchdown.moon.terrain.loader import SyntheticSpec, load_terrain
 from touchdown.scenario import schema
@@ -70,17 +74,28 @@ def truth_terrain(sc: schema.Scenario, data_dir: str | None = None) -> Terrain:
     return load_terrain(dem, data_dir=data_dir, site=site_rad(sc), synthetic=spec, detail=t.detail)
 
 
+@contextlib.contextmanager
+def _quiet(logger: logging.Logger) -> Iterator[None]:
+    """Warnings of ``logger`` off for the block (errors still pass)."""
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def onboard_map(sc: schema.Scenario, truth: Terrain, data_dir: str | None = None) -> OnboardMap:
     """The flight software's terrain knowledge: the DEM without sub-pixel detail, or a flat reference."""
     t, nav = sc.terrain, sc.fsw.navigation
     lat, lon = site_rad(sc)
     if t.source == "flat":
         grid: Terrain = FlatTerrain(t.flat_height_m)
-    elif t.source == "lola" and not t.detail:
-        grid = truth  # the truth is the grid itself (or its synthetic stand-in): load it, and say so, once
     elif t.source == "lola":
         spec = SyntheticSpec(seed=t.crater_seed)
-        grid = load_terrain(t.dem, data_dir=data_dir, site=(lat, lon), synthetic=spec, detail=False)
+        # the map's own copy (ARCHITECTURE rule 1); a fallback to synthetic was announced with the truth's
+        with _quiet(terrain_loader.log):
+            grid = load_terrain(t.dem, data_dir=data_dir, site=(lat, lon), synthetic=spec, detail=False)
     else:
         grid = truth  # synthetic truth: the map is the same synthetic field (no independent source)
     if nav.onboard_map == "dem":
