@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +25,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from touchdown.atomic import atomic_path, write_text
 from touchdown.errors import InputError
 
 MANIFEST = "manifest.json"
@@ -62,23 +60,8 @@ def git_revision() -> str:
     return rev + ("+dirty" if dirty else "")
 
 
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path``; renamed onto it when the block succeeds, removed otherwise."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    os.chmod(tmp, 0o644)  # mkstemp's 0600 would make results private to whoever ran the campaign
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_json(path: Path, doc: dict[str, Any]) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(doc, indent=2) + "\n")
 
 
 def _table(columns: dict[str, np.ndarray]) -> pa.Table:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import typer
 
+from touchdown.atomic import write_text
 from touchdown.errors import InputError
 from touchdown.fsw.flight_software import PHASES
 from touchdown.scenario.expect import CheckResult, check_flight
@@ -67,17 +66,6 @@ def trajectory_columns(result: FlightResult, run: int = 0) -> dict[str, np.ndarr
     return cols
 
 
-def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_outputs(out: Path, loaded: LoadedScenario, doc: dict[str, Any], result: FlightResult) -> list[Path]:
     """flight.json, trajectory.parquet, flight.png and the scenario text, each written atomically."""
     from touchdown.report.flight import plot_flight, write_trajectory_parquet
@@ -85,13 +73,13 @@ def write_outputs(out: Path, loaded: LoadedScenario, doc: dict[str, Any], result
     out.mkdir(parents=True, exist_ok=True)
     cols = trajectory_columns(result)
     paths = [out / "flight.json", out / "trajectory.parquet", out / "flight.png", out / "scenario.toml"]
-    _write_text(paths[0], json.dumps(doc, indent=2) + "\n")
+    write_text(paths[0], json.dumps(doc, indent=2) + "\n")
     meta = {"scenario": loaded.name, "seed": str(doc["seed"]), "outcome": doc["outcome"]}
     write_trajectory_parquet(cols, paths[1], metadata=meta)
     run = f" run {doc['campaign']['run']}" if "campaign" in doc else ""
     title = f"{loaded.name} · seed {doc['seed']}{run} · {doc['outcome']}"
     plot_flight(cols, doc["events"], paths[2], title)
-    _write_text(paths[3], loaded.text)
+    write_text(paths[3], loaded.text)
     return paths
 
 

@@ -8,13 +8,12 @@ it starts. Both files are written atomically: into a temporary file beside the t
 
 from __future__ import annotations
 
-import contextlib
-import os
-import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from touchdown.atomic import atomic_path
 
 PHASE_COLOURS = ("#dbe9f6", "#fde7cf", "#dcefd6", "#ece1f4", "#f6dede", "#eeeeee")
 """Light band colours, given to phases in order of first appearance."""
@@ -24,22 +23,6 @@ PHASE_NAME_MIN_GAP = 0.07
 
 LABEL_MIN_GAP = 0.02
 """Event labels closer than this fraction of the time span to the previous label are left out."""
-
-
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it onto ``path``.
-
-    On any exception the temporary file is removed and the exception re-raised; ``path`` is untouched.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
 
 
 def _check_columns(columns: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -71,7 +54,8 @@ def write_trajectory_parquet(
     table = pa.table({name: pa.array(arr) for name, arr in arrays.items()})
     if metadata:
         table = table.replace_schema_metadata({str(k): str(v) for k, v in metadata.items()})
-    _write_atomic(Path(path), lambda tmp: pq.write_table(table, tmp))
+    with atomic_path(Path(path)) as tmp:
+        pq.write_table(table, tmp)
 
 
 def _phase_runs(t: np.ndarray, phase: np.ndarray) -> list[tuple[str, float, float]]:
@@ -201,4 +185,5 @@ def plot_flight(columns: Mapping[str, np.ndarray], events: Sequence[Mapping], pa
         if len(ax.get_legend_handles_labels()[1]) > 1:
             ax.legend(fontsize=8, loc="upper right")
     fig.suptitle(title)
-    _write_atomic(Path(path), lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    with atomic_path(Path(path)) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
