@@ -23,11 +23,12 @@ import numpy as np
 
 from touchdown import __version__
 from touchdown.campaign import dispersions, stats
-from touchdown.campaign.runner import NAV_ERROR_COLUMNS, CampaignSpec, fly_chunk, key_events
+from touchdown.campaign.runner import NAV_ERROR_COLUMNS, CampaignSpec, fly_batch, fly_chunk, key_events
 from touchdown.campaign.store import CampaignDir, git_revision, write_json
 from touchdown.errors import InputError
 from touchdown.scenario import build
 from touchdown.scenario.loader import LoadedScenario, load_scenario_text, value_problem
+from touchdown.sim.flight import FlightResult
 
 Progress = Callable[[int, int, int], None]  # (runs done, of which landed, runs in the campaign)
 MAX_CHUNK = 2500
@@ -157,10 +158,11 @@ def sample_of(manifest: dict[str, Any], runs: np.ndarray | None = None) -> dispe
     )
 
 
-def refly(cdir: CampaignDir, k: int, data_dir: str | None = None):
+def refly(
+    cdir: CampaignDir, k: int, data_dir: str | None = None
+) -> tuple[LoadedScenario, FlightResult, dict[str, float], dict[str, Any] | None, int]:
     """Run ``k`` of a campaign flown again alone, with its trajectory recorded: (scenario it flew,
-    result, its sampled values, the campaign's row of it or None if not written yet)."""
-    from touchdown.campaign.runner import fly_batch
+    result, its sampled values, the campaign's row of it or None if not written yet, root seed)."""
 
     manifest = cdir.manifest()
     n = int(manifest["runs"])
