@@ -182,7 +182,9 @@ class Flight:
     def _figures(self, t: Array, runs: NDArray[np.intp], x: Array, name: str) -> list[dict]:
         alt = self.true_altitude(t, x)
         vz, vh = self.true_speeds(t, x)
-        nav_alt = (self._nav_alt if name.startswith("touchdown") else self.fsw.altitude_m())[runs]
+        nav_alt = self.fsw.altitude_m()[runs]
+        if name.startswith("touchdown"):  # kept at the run's last tick in flight, if the batch flew on
+            nav_alt = np.where(np.isnan(self._nav_alt[runs]), nav_alt, self._nav_alt[runs])
         lat, lon, _ = mcmf_to_llh(mci_to_mcmf(x[:, R], t))
         tilt = np.degrees(np.arccos(np.clip(dot(self._body_z(t, x), self._up(t, x)), -1.0, 1.0)))
         return [
@@ -274,7 +276,8 @@ class Flight:
         vel_state = None if self.velocimeter is None else self.velocimeter.initial_state(self.keys)
         st_state = self.star_tracker.initial_state(self.keys)
         prev: dict[str, Array | float] = {}
-        self._nav_alt = np.full(self.n, np.nan)
+        self._nav_alt = np.full(self.n, np.nan)  # estimated altitude at contact, once a run has landed
+        self._flying = np.ones(self.n, dtype=bool)
         names = [e.name for e in self.vehicle.engines]
 
         def source(t: float, x: Array) -> Commands:
@@ -305,9 +308,8 @@ class Flight:
                 ns = self.faults.noise_scale(self.velocimeter.name, trig)
                 m = self.velocimeter.measure(vel_state, t, x, self.terrain, noise_scale=ns)
                 meas.append(self.faults.apply(m, trig))
+            self._keep_contact_nav_altitude()
             cmd = self.fsw.step(t, meas)
-            live = self.sim.active  # a run's figures at contact are those of its last tick in flight
-            self._nav_alt = np.where(live, self.fsw.altitude_m(), self._nav_alt)
             throttle, on = self.faults.engine_commands(cmd.throttle, cmd.engine_on, names, trig)
             self._log_fsw_events(t, x)
             self._log_fault_events(t, x)
@@ -334,6 +336,16 @@ class Flight:
             hover,
             self.upload_error_enu,
         )
+
+    def _keep_contact_nav_altitude(self) -> None:
+        """Before the flight software steps again: keep the estimated altitude of runs that touched down
+        since the last tick (its state is still that of their last tick in flight). The rest of a batch
+        flies on and the flight software keeps ticking for every row, so touchdown events must not read
+        it later."""
+        landed = self._flying & ~self.sim.active
+        if landed.any():
+            self._nav_alt[landed] = self.fsw.altitude_m()[landed]
+            self._flying &= ~landed
 
     def _imu_inputs(self, t0: float, x0: Array, t1: float, x1: Array) -> tuple[Array, Array]:
         """Mean specific force and body rate over (t0, t1] from the truth states at both ends."""
