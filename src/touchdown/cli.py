@@ -14,6 +14,7 @@ from touchdown import __version__
 from touchdown.commands import campaign as campaign_cmd
 from touchdown.commands import data as data_cmd
 from touchdown.commands import fly as fly_cmd
+from touchdown.commands import report as report_cmd
 from touchdown.commands import scenarios as scenarios_cmd
 from touchdown.commands import sweep as sweep_cmd
 from touchdown.commands import terrain as terrain_cmd
@@ -35,6 +36,7 @@ scenarios_cmd.register(app)
 fly_cmd.register(app)
 sweep_cmd.register(app)
 campaign_cmd.register(app)
+report_cmd.register(app)
 
 
 def _version(value: bool) -> None:

@@ -24,8 +24,9 @@ import numpy as np
 from touchdown import __version__
 from touchdown.campaign import dispersions, stats
 from touchdown.campaign.runner import NAV_ERROR_COLUMNS, CampaignSpec, fly_batch, fly_chunk, key_events
-from touchdown.campaign.store import CampaignDir, git_revision, write_json
+from touchdown.campaign.store import CampaignDir, write_json
 from touchdown.errors import InputError
+from touchdown.provenance import git_revision
 from touchdown.scenario import build
 from touchdown.scenario.loader import LoadedScenario, load_scenario_text, value_problem
 from touchdown.sim.flight import FlightResult

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -35,29 +34,6 @@ CHUNKS = "chunks"
 TRAJECTORIES = "trajectories.parquet"
 TRAJECTORY_CHUNKS = "trajectory-chunks"
 FORMAT = 1
-
-
-def git_revision() -> str:
-    """The git commit of the touchdown source in use (``+dirty`` with local changes), or ``unknown``."""
-    here = Path(__file__).resolve().parent
-    try:
-        rev = subprocess.run(
-            ["git", "-C", str(here), "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return rev + ("+dirty" if dirty else "")
 
 
 def write_json(path: Path, doc: dict[str, Any]) -> None:

@@ -238,10 +238,14 @@ def campaign(
     except KeyboardInterrupt:
         typer.echo(f"interrupted: complete it with  touchdown campaign --resume {target}", err=True)
         raise typer.Exit(130) from None
+    from touchdown.report import write_report
+
+    report = write_report(target, data_dir)
     if as_json:
-        typer.echo(json.dumps(_json_safe(summary)))
+        typer.echo(json.dumps(_json_safe({**summary, "report": str(report)})))
     else:
         typer.echo(summary_text(summary, target))
+        typer.echo(f"  report: {report}")
 
 
 def _json_safe(v: Any) -> Any:

@@ -13,6 +13,7 @@ import typer
 from touchdown.atomic import write_text
 from touchdown.errors import InputError
 from touchdown.fsw.flight_software import PHASES
+from touchdown.provenance import __version__, git_revision
 from touchdown.scenario.expect import CheckResult, check_flight
 from touchdown.scenario.loader import LoadedScenario, load_scenario
 from touchdown.sim.flight import Flight, FlightResult
@@ -22,6 +23,8 @@ TOUCHDOWN_FIELDS = (
     "vertical_speed_mps",
     "horizontal_speed_mps",
     "tilt_deg",
+    "body_rate_deg_s",
+    "slope_deg",
     "lat_deg",
     "lon_deg",
     "miss_m",
@@ -54,6 +57,8 @@ def flight_document(loaded: LoadedScenario, seed: int, result: FlightResult, run
         "events": [{k: _clean(v) for k, v in e.items()} for e in result.events[run]],
         "terrain": result.terrain_description,
         "onboard_map": result.map_description,
+        "version": __version__,
+        "git_revision": git_revision(),
     }
 
 
@@ -66,8 +71,12 @@ def trajectory_columns(result: FlightResult, run: int = 0) -> dict[str, np.ndarr
     return cols
 
 
-def write_outputs(out: Path, loaded: LoadedScenario, doc: dict[str, Any], result: FlightResult) -> list[Path]:
-    """flight.json, trajectory.parquet, flight.png and the scenario text, each written atomically."""
+def write_outputs(
+    out: Path, loaded: LoadedScenario, doc: dict[str, Any], result: FlightResult, data_dir: str | None = None
+) -> list[Path]:
+    """flight.json, trajectory.parquet, flight.png, the scenario text and report.html, each written
+    atomically."""
+    from touchdown.report import write_report
     from touchdown.report.flight import plot_flight, write_trajectory_parquet
 
     out.mkdir(parents=True, exist_ok=True)
@@ -80,6 +89,7 @@ def write_outputs(out: Path, loaded: LoadedScenario, doc: dict[str, Any], result
     title = f"{loaded.name} · seed {doc['seed']}{run} · {doc['outcome']}"
     plot_flight(cols, doc["events"], paths[2], title)
     write_text(paths[3], loaded.text)
+    paths.append(write_report(out, data_dir))
     return paths
 
 
@@ -118,7 +128,7 @@ def fly(
     seed: int = typer.Option(0, "--seed", help="Root seed: fixes every random draw of the flight."),
     set_: list[str] = typer.Option([], "--set", help="Override a field: dotted.path=value (repeatable)."),
     out: Path | None = typer.Option(
-        None, "--out", help="Write flight.json, trajectory.parquet, flight.png here."
+        None, "--out", help="Write flight.json, trajectory.parquet, flight.png and report.html here."
     ),
     as_json: bool = typer.Option(
         False, "--json", help="Print one JSON document on stdout instead of a summary."
@@ -161,7 +171,7 @@ def fly(
     if check:
         doc["checks"] = [c.as_dict() for c in checks]
     if out is not None:
-        paths = write_outputs(out, loaded, doc, result)
+        paths = write_outputs(out, loaded, doc, result, data_dir)
     if as_json:
         typer.echo(json.dumps(doc))
     else:
@@ -171,7 +181,8 @@ def fly(
         if check:
             typer.echo(_check_summary(checks))
         if out is not None:
-            typer.echo("  wrote " + ", ".join(str(p) for p in paths))
+            typer.echo("  wrote " + ", ".join(str(p) for p in paths[:-1]))
+            typer.echo(f"  report: {paths[-1]}")
     if any(not c.met for c in checks) or (mismatch is not None and mismatch.startswith("DIFFERS")):
         raise typer.Exit(1)
 

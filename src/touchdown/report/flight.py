@@ -75,32 +75,51 @@ def _finite(arrays: Mapping[str, np.ndarray], name: str) -> np.ndarray | None:
 
 
 def plot_flight(columns: Mapping[str, np.ndarray], events: Sequence[Mapping], path: Path, title: str) -> None:
-    """Write a PNG summary of one flight to ``path``, atomically: four panels against ``t_s`` [s].
+    """Write :func:`timeline_figure` of the whole flight as a PNG to ``path``, atomically."""
+    fig = timeline_figure(columns, events, title)
+    with atomic_path(Path(path)) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+
+
+def timeline_figure(
+    columns: Mapping[str, np.ndarray],
+    events: Sequence[Mapping],
+    title: str,
+    window_s: tuple[float, float] | None = None,
+):
+    """A matplotlib ``Figure`` of one flight against ``t_s`` [s], one panel per quantity:
 
     1. altitude [m]: ``true_altitude_m`` (above the terrain directly below) vs ``nav_altitude_m``, with
        ``altimeter_height_m`` readings, accepted (``altimeter_accepted``) as dots, rejected as red x;
     2. speeds [m/s]: ``true_/nav_vertical_speed_mps``, ``true_/nav_horizontal_speed_mps``
        (truth solid, estimate dashed);
     3. throttle [-]: ``thrust_fraction`` (commanded total thrust / vehicle max thrust);
-    4. propellant [kg]: ``propellant_kg`` (truth) and ``nav_propellant_kg`` (estimate).
+    4. propellant [kg]: ``propellant_kg`` (truth) and ``nav_propellant_kg`` (estimate);
+    5. attitude [deg]: ``tilt_deg``, the body axis's angle from the local vertical (when recorded).
 
     ``phase`` (one string per row) is shaded on every panel and named on the top one. ``events``: dicts
     with at least ``t_s`` and ``name``, drawn as vertical lines on every panel and labelled on the top
     one (a label closer than 2 % of the time span to the previous label is left out). Only ``t_s`` is
-    required; other missing columns are skipped, NaN values are gaps.
+    required; other missing columns are skipped, NaN values are gaps. ``window_s`` = (start, end) [s]
+    draws only the rows and events inside it.
     """
     from matplotlib.figure import Figure
 
     arrays = _check_columns(columns)
     if "t_s" not in arrays:
         raise ValueError("columns must include the time 't_s'")
+    if window_s is not None:
+        keep = (arrays["t_s"] >= window_s[0]) & (arrays["t_s"] <= window_s[1])
+        arrays = {k: v[keep] for k, v in arrays.items()}
+        events = [e for e in events if window_s[0] <= float(e["t_s"]) <= window_s[1]]
     t = arrays["t_s"].astype(float)
     t0, t1 = float(np.nanmin(t)), float(np.nanmax(t))
     span = max(t1 - t0, 1e-9)
 
-    fig = Figure(figsize=(11, 10), layout="constrained")
-    axes = fig.subplots(4, 1, sharex=True)
-    ax_alt, ax_v, ax_thr, ax_prop = axes
+    has_tilt = _finite(arrays, "tilt_deg") is not None
+    fig = Figure(figsize=(11, 12 if has_tilt else 10), layout="constrained")
+    axes = fig.subplots(5 if has_tilt else 4, 1, sharex=True)
+    ax_alt, ax_v, ax_thr, ax_prop = axes[:4]
 
     def line(ax, name: str, label: str, **style) -> None:
         y = _finite(arrays, name)
@@ -130,8 +149,11 @@ def plot_flight(columns: Mapping[str, np.ndarray], events: Sequence[Mapping], pa
     line(ax_prop, "propellant_kg", "true", color="C5", lw=1.6)
     line(ax_prop, "nav_propellant_kg", "nav estimate", color="C1", ls="--", lw=1.4)
     ax_prop.set_ylabel("propellant [kg]")
-    ax_prop.set_xlabel("time [s]")
-    ax_prop.set_xlim(t0, t1)
+    if has_tilt:
+        line(axes[4], "tilt_deg", "tilt from local vertical", color="C7", lw=1.4)
+        axes[4].set_ylabel("attitude: tilt [deg]")
+    axes[-1].set_xlabel("time [s]")
+    axes[-1].set_xlim(t0, t1)
 
     if "phase" in arrays:
         colours: dict[str, str] = {}
@@ -185,5 +207,4 @@ def plot_flight(columns: Mapping[str, np.ndarray], events: Sequence[Mapping], pa
         if len(ax.get_legend_handles_labels()[1]) > 1:
             ax.legend(fontsize=8, loc="upper right")
     fig.suptitle(title)
-    with atomic_path(Path(path)) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
+    return fig
