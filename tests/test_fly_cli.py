@@ -21,6 +21,8 @@ def test_fly_json_document(cli):
         "vertical_speed_mps",
         "horizontal_speed_mps",
         "tilt_deg",
+        "body_rate_deg_s",
+        "slope_deg",
         "lat_deg",
         "lon_deg",
         "miss_m",
@@ -48,8 +50,9 @@ def test_fly_out_writes_trajectory_plot_and_record(tmp_path: Path, cli):
     out = tmp_path / "flight"
     code, text, _ = cli(["fly", "apollo11", "--out", str(out), *SHORT])
     assert code == 0 and "IN_FLIGHT" in text and "wrote" in text
+    assert f"report: {out / 'report.html'}" in text
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["flight.json", "flight.png", "scenario.toml", "trajectory.parquet"]
+    assert names == ["flight.json", "flight.png", "report.html", "scenario.toml", "trajectory.parquet"]
     table = pq.read_table(out / "trajectory.parquet")
     cols = set(table.column_names)
     assert {"t_s", "true_altitude_m", "nav_altitude_m", "phase", "thrust_fraction", "propellant_kg"} <= cols

@@ -340,6 +340,11 @@ def campaign_page(directory: Path, data_dir: str | None = None) -> h.Page:
             "Left: the estimate of P(landed) as runs accumulate (in run order), with its 95 % Wilson "
             "interval; it should settle well before the last run. Right: how the runs ended.",
         ),
+        h.table(
+            ["outcome", "runs", "share"],
+            [[o, c, f"{100 * c / n:.1f} %"] for o, c in summary["outcomes"].items()],
+            "outcomes-table",
+        ),
     )
     lat0, lon0 = sc.site.lat_deg, sc.site.lon_deg
     terrain = truth_terrain(sc, data_dir)
