@@ -405,7 +405,7 @@ def _heading(s: Section) -> str:
     if s.model in INLINE_MODELS:
         return f"{INLINE_MODELS[s.model]} (an inline table, e.g. `{{ value = 2000.0, rel = 0.15 }}`)"
     if s.paths == ("",):
-        return "top level"
+        return "the file: its tables"
     if len(s.paths) > 1:
         parent = s.paths[0].rsplit(".", 1)[0]
         path = f"{parent}.<{'|'.join(p.rsplit('.', 1)[1] for p in s.paths)}>"
