@@ -13,12 +13,13 @@ export TOUCHDOWN_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: help venv test test-fast lint demo lock clean
+.PHONY: help venv browser test test-fast lint demo lock clean
 
 help:
 	@echo "make demo       fly the demo and write its results under $(OUT)/"
 	@echo "make test       lint, then the full test suite (what CI runs)"
 	@echo "make test-fast  the suite without tests marked slow"
+	@echo "make browser    install Debian's chromium for the report browser test (as root, with apt)"
 	@echo "make lock       re-pin requirements.lock from a fresh resolve"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -33,7 +34,19 @@ lint: $(STAMP)
 	$(BIN)/ruff check --output-format concise src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-test: lint
+# The report test renders pages in headless Chromium through Playwright (no browser download: Debian's).
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the report browser test"; \
+	  apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	else \
+	  echo "make browser: no Chromium and no root apt-get; install chromium yourself" \
+	       "(or set TOUCHDOWN_NO_BROWSER=1 to skip the browser test)" >&2; \
+	fi
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)

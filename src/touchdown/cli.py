@@ -56,15 +56,22 @@ def _root(
 
 @app.command()
 def demo(
-    out: Path = typer.Option(Path("out"), "--out", help="Directory for demo.json and demo.png."),
+    out: Path = typer.Option(Path("out"), "--out", help="Directory for the reports and figures."),
+    runs: int = typer.Option(200, "-n", "--runs", help="Runs in the demo campaign."),
+    workers: int | None = typer.Option(
+        None, "--workers", help="Campaign worker processes (default: the machine's cores)."
+    ),
     data_dir: str | None = typer.Option(
         None, "--data-dir", envvar="TOUCHDOWN_DATA", help="Data directory holding terrain/LDEM_4.*"
     ),
 ) -> None:
-    """Fly the truth-model demo: the Atlas rim (HAKUTO-R M1) and M2's late braking, with a figure."""
+    """The main job: the RESILIENCE M2 replay and an M2 campaign, each with its HTML report, then the
+    truth model on both ispace losses (the Atlas rim and M2's late braking) in one figure."""
     from touchdown.demo import run_demo
 
-    run_demo(out, data_dir=data_dir, echo=typer.echo)
+    if runs < 1:
+        raise InputError(f"--runs must be ≥ 1, got {runs}")
+    run_demo(out, data_dir=data_dir, runs=runs, workers=workers, echo=typer.echo)
 
 
 def main(argv: list[str] | None = None) -> None:

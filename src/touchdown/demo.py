@@ -1,4 +1,13 @@
-"""`touchdown demo`: the truth model at work on the two ispace losses (REFERENCE §3.2, §3.3).
+"""`touchdown demo` (what `make demo` runs): the main job on RESILIENCE (REFERENCE §3.3), then the truth model
+at work on both ispace losses (REFERENCE §3.2, §3.3).
+
+1. **The M2 replay** (`touchdown fly resilience-m2 --check`): the flight software over LOLA terrain with the
+   laser range finder's late acquisition, checked against the published facts; its report.
+2. **An M2 campaign** (`touchdown campaign resilience-m2 -n RUNS`): the acquisition range, propellant load
+   and delivered state dispersed; how often it lands and why not; its report.
+3. **The truth model** (``truth-model/demo.png``), three open-loop flights:
+
+Truth-model panels:
 
 1. **The Atlas rim** — what HAKUTO-R M1's laser altimeter saw: nadir ranges along a ground track into
    Atlas crater on the LOLA grid (or synthetic Atlas when the grid is absent).
@@ -9,7 +18,7 @@
    first valid range came) descending at 30–80 m/s with every engine at full thrust: which ones stop
    in time? One batch of trajectories, one array operation per step.
 
-The flight software (navigation, guidance) is not flying yet: these are open-loop truth-model flights.
+The truth-model panels fly no flight software (open loop); parts 1 and 2 fly all of it.
 """
 
 from __future__ import annotations
@@ -180,8 +189,60 @@ def plot(
     return path
 
 
-def run_demo(out: Path, data_dir: str | None = None, echo=print) -> dict[str, Any]:
-    """Run the three demo flights, write ``demo.json`` and ``demo.png`` under ``out``; return the summary."""
+DEMO_RUNS = 200
+"""Runs in the demo campaign: ≈ 2 min on two cores, enough for a ±6 % interval on P(land)."""
+
+
+def run_demo(
+    out: Path, data_dir: str | None = None, runs: int = DEMO_RUNS, workers: int | None = None, echo=print
+) -> dict[str, Any]:
+    """The M2 replay and an M2 campaign with their reports under ``out/m2-replay`` and ``out/m2-campaign``,
+    then the truth-model figure under ``out/truth-model``; returns the paths of the reports."""
+    from touchdown.commands.campaign import campaign
+    from touchdown.commands.fly import fly
+
+    out.mkdir(parents=True, exist_ok=True)
+    replay, camp = out / "m2-replay", out / "m2-campaign"
+    echo("== 1. RESILIENCE (M2) replay: touchdown fly resilience-m2 --check")
+    fly(
+        scenario="resilience-m2",
+        seed=0,
+        set_=[],
+        out=replay,
+        as_json=False,
+        check=True,
+        from_=None,
+        run=None,
+        data_dir=data_dir,
+    )
+    echo(f"\n== 2. M2 campaign: touchdown campaign resilience-m2 -n {runs}")
+    campaign(
+        scenario="resilience-m2",
+        runs=runs,
+        seed=0,
+        sampler=None,
+        workers=workers,
+        scheduler=None,
+        out=camp,
+        resume=None,
+        set_=[],
+        as_json=False,
+        chunk_size=None,
+        batch_size=None,
+        trajectories=5.0,
+        data_dir=data_dir,
+        no_progress=False,
+    )
+    echo("\n== 3. the truth model on both ispace losses")
+    truth = run_truth_model(out / "truth-model", data_dir, echo)
+    reports = {"m2_replay": str(replay / "report.html"), "m2_campaign": str(camp / "report.html")}
+    echo(f"\nreports:\n  {reports['m2_replay']}\n  {reports['m2_campaign']}\nfigure: {truth['figure']}")
+    return {**reports, "truth_model": truth}
+
+
+def run_truth_model(out: Path, data_dir: str | None = None, echo=print) -> dict[str, Any]:
+    """Run the three truth-model flights, write ``demo.json`` and ``demo.png`` under ``out``; return the
+    summary."""
     out.mkdir(parents=True, exist_ok=True)
     # The grid alone (no sub-pixel craters): these flights end in kilometre-scale terrain, and the
     # crater detail costs ~20 ms per terrain query today (see docs/terrain.md).
