@@ -317,7 +317,8 @@ class FaultCfg(Model):
     )
     duration_s: Annotated[float, Field(strict=True, gt=0.0)] | Literal["inf"] = Field(
         math.inf,
-        description='Active this long after the onset; `"inf"`: for ever (`dropout` needs a finite one).',
+        description='Active this long after the onset; `inf` or `"inf"`: for ever (`dropout` needs a '
+        "finite one).",
     )
     value: Finite | list[Finite] | None = Field(
         None,
