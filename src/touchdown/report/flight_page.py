@@ -20,6 +20,8 @@ from touchdown.report.html import unreadable_as_input_error
 from touchdown.report.terrain_map import draw_terrain, map_extent, to_map
 
 OUTCOME_CLASS = {"landed": "good", "hard_landing": "warn", "in_flight": "warn"}
+APPROACH_M = 60_000.0
+"""The approach map shows the track within this distance [m] of the target."""
 FINAL_DESCENT_ALTITUDE_M = 2_000.0
 """The close-up timeline starts where the true altitude last rises above this [m]."""
 
@@ -71,11 +73,12 @@ def final_descent_window(cols: dict[str, np.ndarray]) -> tuple[float, float] | N
 def ground_track_figure(
     cols: dict[str, np.ndarray], doc: dict[str, Any], terrain: Any, lat0: float, lon0: float
 ) -> Any:
-    """Two maps: the whole ground track, and a close-up of the target and the touchdown point."""
+    """Three maps: the whole ground track, the approach (the last ``APPROACH_M`` to the target), and a
+    close-up of the final descent and the touchdown point; one legend below them."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(12, 5.6), layout="constrained")
-    axes = fig.subplots(1, 2)
+    fig = Figure(figsize=(16, 6.2), layout="constrained")
+    axes = fig.subplots(1, 3)
     e_t, n_t = to_map(cols["true_lat_deg"], cols["true_lon_deg"], lat0, lon0)
     e_n, n_n = to_map(cols["nav_lat_deg"], cols["nav_lon_deg"], lat0, lon0)
     td = doc["touchdown"]
@@ -85,11 +88,17 @@ def ground_track_figure(
     low = np.asarray(cols.get("true_altitude_m", np.zeros_like(e_t)), float) < FINAL_DESCENT_ALTITUDE_M
     close_e = np.r_[e_t[low], [touch[0]] if touch else []]
     close_n = np.r_[n_t[low], [touch[1]] if touch else []]
+    near = np.hypot(e_t, n_t) < APPROACH_M
     extents = (
         map_extent(e_t, n_t, margin=0.08),
+        map_extent(e_t[near], n_t[near], margin=0.15, min_half_m=0.5 * APPROACH_M),
         map_extent(close_e, close_n, margin=0.35, min_half_m=1_000.0),
     )
-    titles = ("whole ground track", f"close-up: below {FINAL_DESCENT_ALTITUDE_M / 1000:g} km and touchdown")
+    titles = (
+        "whole ground track",
+        f"approach: the last {APPROACH_M / 1000:g} km",
+        f"close-up: below {FINAL_DESCENT_ALTITUDE_M / 1000:g} km and touchdown",
+    )
     km = 1e-3
     for ax, ext, title in zip(axes, extents, titles, strict=True):
         mappable = draw_terrain(ax, terrain, lat0, lon0, ext)
@@ -113,9 +122,9 @@ def ground_track_figure(
         ax.set_xlabel("east of target [km]")
         ax.set_ylabel("north of target [km]")
         ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=8, loc="best", framealpha=0.85)
         if mappable is not None:
             fig.colorbar(mappable, ax=ax, shrink=0.8, label="terrain height above 1737.4 km [km]")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=9)
     fig.suptitle(f"ground track over the terrain: {getattr(terrain, 'description', '')[:90]}", fontsize=9)
     return fig
 
@@ -209,7 +218,8 @@ def flight_page(directory: Path, data_dir: str | None = None) -> h.Page:
         h.figure(
             ground_track_figure(cols, doc, terrain, lat0, lon0),
             "fig-ground-track",
-            f"Ground track over the hill-shaded terrain, in km east and north of the target "
+            "Ground track over the hill-shaded terrain (whole, approach, close-up), in km east and north "
+            f"of the target "
             f"({lat0:.3f}°, {lon0:.3f}°; azimuthal equidistant, so distances from the target are true). "
             "Red: where the lander was; black dashed: where its navigation believed it was.",
         ),
