@@ -261,7 +261,10 @@ def guidance_law(sc: schema.Scenario, phase: schema.PhaseLaw, vehicle: Vehicle) 
                 t_go_end_s=phase.t_go_end_s,
             )
         )
-    return GravityTurnGuidance(GravityTurnParams(target_altitude_m=phase.target_altitude_m))
+    if isinstance(phase, schema.GravityTurnPhase):
+        return GravityTurnGuidance(GravityTurnParams(target_altitude_m=phase.target_altitude_m))
+    # a law the schema accepts but nothing builds must not fly as some other law
+    raise TypeError(f"no guidance law is built for {type(phase).__name__} (law = {phase.law!r})")
 
 
 def fsw_config(sc: schema.Scenario, vehicle: Vehicle) -> FswConfig:
