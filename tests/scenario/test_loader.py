@@ -128,6 +128,22 @@ def test_validate_ok(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixt
     assert (code, out, err) == (0, f"ok: other ({MINIMAL})\n", "")
 
 
+@pytest.mark.parametrize(
+    ("target", "says"),
+    [
+        ("lfr", "fault 'late_acquisition' targets unknown sensor 'lfr'; sensors: imu, star_tracker, lrf"),
+        ("lrf.speed", "sensor 'lrf' has no channel 'speed'; channels: range"),
+    ],
+)
+def test_validate_names_a_fault_target_the_lander_lacks(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], target: str, says: str
+) -> None:
+    code, out, err = run_cli(
+        monkeypatch, capsys, "validate", "resilience-m2", "--set", f"faults.0.target={target}"
+    )
+    assert (code, out) == (2, "") and err == f"touchdown: error: builtin:resilience-m2: {says}\n"
+
+
 # --------------------------------------------------------------------------------------------------
 # malformed files
 

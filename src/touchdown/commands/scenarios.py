@@ -52,7 +52,14 @@ def validate(
     overrides: SetOption = None,
 ) -> None:
     """Load and validate a scenario (and any --set overrides): `ok` and exit 0, or one error line, exit 2."""
+    from touchdown.errors import InputError
+    from touchdown.scenario.build import check_fault_targets
+
     loaded = load_scenario(scenario, overrides or ())
+    try:
+        check_fault_targets(loaded.scenario)
+    except InputError as exc:
+        raise InputError(str(exc), where=loaded.source) from None
     typer.echo(f"ok: {loaded.name} ({loaded.source})")
 
 

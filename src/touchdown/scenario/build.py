@@ -43,7 +43,7 @@ from touchdown.moon.terrain.base import FlatTerrain, Terrain
 from touchdown.moon.terrain.loader import SyntheticSpec, load_terrain
 from touchdown.scenario import schema
 from touchdown.sensors.altimeter import AltimeterParams, LaserAltimeter
-from touchdown.sensors.faults import Fault
+from touchdown.sensors.faults import Fault, validate_targets
 from touchdown.sensors.imu import AccelerometerParams, GyroParams, Imu, ImuParams
 from touchdown.sensors.star_tracker import StarTracker, StarTrackerParams
 from touchdown.sensors.velocimeter import DopplerVelocimeter, VelocimeterParams
@@ -231,6 +231,27 @@ def faults(sc: schema.Scenario) -> list[Fault]:
 
 
 # ---------------------------------------------------------------------------------------------- FSW
+def sensor_channels(
+    imu_: Imu,
+    star_tracker_: StarTracker,
+    altimeter_: LaserAltimeter | None,
+    velocimeter_: DopplerVelocimeter | None,
+) -> dict[str, tuple[str, ...]]:
+    """Sensor name → the channels a fault can target on it."""
+    channels = {imu_.name: ("accel", "gyro"), star_tracker_.name: ("attitude",)}
+    if altimeter_ is not None:
+        channels[altimeter_.name] = ("range",)
+    if velocimeter_ is not None:
+        channels[velocimeter_.name] = ("velocity",)
+    return channels
+
+
+def check_fault_targets(sc: schema.Scenario) -> None:
+    """InputError (one line) for a fault whose sensor, channel or engine this scenario's lander lacks."""
+    channels = sensor_channels(imu(sc), star_tracker(sc), altimeter(sc), velocimeter(sc))
+    validate_targets(faults(sc), channels, [e.name for e in true_vehicle(sc).engines])
+
+
 def guidance_law(sc: schema.Scenario, phase: schema.PhaseLaw, vehicle: Vehicle) -> GuidanceLaw:
     """The guidance law a phase names, configured from the scenario and the flight software's vehicle."""
     if isinstance(phase, schema.ApolloPhase):

@@ -119,11 +119,7 @@ class Flight:
         self.velocimeter = build.velocimeter(sc)
         self.star_tracker = build.star_tracker(sc)
         self.fault_list = build.faults(sc)
-        channels = {self.imu.name: ("accel", "gyro"), self.star_tracker.name: ("attitude",)}
-        if self.altimeter is not None:
-            channels[self.altimeter.name] = ("range",)
-        if self.velocimeter is not None:
-            channels[self.velocimeter.name] = ("velocity",)
+        channels = build.sensor_channels(self.imu, self.star_tracker, self.altimeter, self.velocimeter)
         validate_targets(self.fault_list, channels, [e.name for e in self.vehicle.engines])
         pr = self.per_run
         self.faults = FaultInjector(
