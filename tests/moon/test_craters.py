@@ -73,3 +73,22 @@ def test_profile_derivative_and_max_slope_bound() -> None:
     assert math.isclose(
         float(cr.complex_profile(2.5 * 43_500.0, 43_500.0, 28_500.0, 1300.0, 1500.0, 2.5)[0]), 0.0
     )
+
+
+@pytest.mark.parametrize("cutoff", [3.0, 2.5])
+def test_max_slope_between_bounds_the_profile_on_every_interval(cutoff: float) -> None:
+    """|dz/dr| sampled densely over [r_lo, r_hi] never exceeds the interval's bound, which is attained."""
+    radius, d, h = 50.0, 9.0, 1.8
+    rng = np.random.default_rng(11)
+    r_lo = rng.uniform(0.0, 3.2 * radius, 400)
+    r_lo[:40] = rng.uniform(0.95, 1.05, 40) * radius  # intervals starting at the rim
+    r_hi = r_lo + rng.uniform(0.0, 1.0, 400) * rng.choice([0.5, 5.0, 80.0], 400)
+    bound = cr.simple_max_slope_between(r_lo, r_hi, radius, d, h, cutoff)
+    for lo, hi, b in zip(r_lo, r_hi, bound, strict=True):
+        r = np.linspace(lo, hi, 2001)
+        steepest = float(np.max(np.abs(cr.simple_profile(r, radius, d, h, cutoff)[1])))
+        assert steepest <= b * (1 + 1e-12)
+        assert steepest >= b * (1 - 1e-12) or b - steepest < 1e-3 * cr.simple_max_slope(radius, d, h, cutoff)
+    whole = cr.simple_max_slope_between(0.0, 10 * radius, radius, d, h, cutoff)
+    assert float(whole) == pytest.approx(float(cr.simple_max_slope(radius, d, h, cutoff)), rel=1e-15)
+    assert float(cr.simple_max_slope_between(cutoff * radius, 9 * radius, radius, d, h, cutoff)) == 0.0

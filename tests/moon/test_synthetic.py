@@ -41,6 +41,30 @@ def test_bit_identical_whatever_batch_size_and_order(terrain: SyntheticTerrain) 
     assert np.array_equal(terrain.height(lat[0], lon[:10]), terrain.height(np.full(10, lat[0]), lon[:10]))
 
 
+def test_scalar_queries_equal_the_batch(terrain: SyntheticTerrain) -> None:
+    """A scalar (0-d) query runs as a one-element array: numpy's scalar arithmetic rounds some of these
+    points differently (it did, before the field ran scalars as arrays)."""
+    lat, lon = _points(300, seed=12, spread=0.05)
+    h, de, dn = terrain.height_gradient(lat, lon)
+    for i in range(lat.size):
+        assert terrain.height(lat[i], lon[i]) == h[i]
+        hi, dei, dni = terrain.height_gradient(lat[i], lon[i])
+        assert (hi, dei, dni) == (h[i], de[i], dn[i])
+        assert np.shape(hi) == ()
+
+
+def test_all_rows_drawn_at_once_equal_row_by_row(terrain: SyntheticTerrain) -> None:
+    field = terrain.field
+    rng = np.random.default_rng(13)
+    i = rng.integers(-20_000, 20_000, (field._n_rows, 300))
+    j = rng.integers(-20_000, 20_000, (field._n_rows, 300))
+    together = field._draw(i, j)
+    for row in range(field._n_rows):
+        alone = field._draw(i[row : row + 1, :7], j[row : row + 1, :7], row, row + 1)
+        for a, b in zip(together, alone, strict=True):
+            assert np.array_equal(a[row, :7], b[0])
+
+
 def test_same_seed_same_terrain_other_seed_differs() -> None:
     lat, lon = _points(2000)
     a = CraterField(11, SITE).height(lat, lon)

@@ -205,6 +205,35 @@ def simple_max_slope(
     return np.maximum(2.0 * (h + d), np.abs(h) * ejecta_max_slope_factor(cutoff)) / radius
 
 
+def simple_max_slope_between(
+    r_lo_m: ArrayLike,
+    r_hi_m: ArrayLike,
+    radius_m: ArrayLike,
+    depth_m: ArrayLike,
+    rim_m: ArrayLike,
+    cutoff: float = EJECTA_CUTOFF,
+) -> Array:
+    """Steepest |dz/dr| [m/m] of ``simple_profile`` over distances r ∈ [r_lo, r_hi] [m] from the centre.
+
+    Inside the rim |dz/dr| = 2(h + d) r/R² grows with r; outside it is h |taper'(r/R)|/R, which falls
+    monotonically to 0 at the cutoff. So the steepest slope is at r_hi when the interval lies inside the rim,
+    at r_lo when it lies outside, the profile's own maximum (:func:`simple_max_slope`) when it straddles
+    the rim, and 0 beyond the cutoff. Needs h ≥ 0 and h + d ≥ 0.
+    """
+    r_lo = np.asarray(r_lo_m, dtype=np.float64)
+    r_hi = np.asarray(r_hi_m, dtype=np.float64)
+    radius = np.asarray(radius_m, dtype=np.float64)
+    d = np.asarray(depth_m, dtype=np.float64)
+    h = np.asarray(rim_m, dtype=np.float64)
+    _, b, norm = _taper_consts(cutoff)
+    x_lo, x_hi = r_lo / radius, r_hi / radius
+    inner = 2.0 * (h + d) * np.minimum(x_hi, 1.0) / radius
+    xs = np.clip(x_lo, 1.0, cutoff)
+    outer = h * np.maximum(3.0 * xs**-4 - b, 0.0) / norm / radius
+    slope = np.where(x_hi <= 1.0, inner, np.where(x_lo >= 1.0, outer, np.maximum(inner, outer)))
+    return np.where(x_lo >= cutoff, 0.0, slope)
+
+
 def complex_profile(
     r_m: ArrayLike,
     radius_m: float,

@@ -10,9 +10,24 @@ ray, ``dg/dt = cos(angle to vertical) − (horizontal part of û) · ∇h · R/�
   most t/ρ_lo radians), where ρ_lo = ρ − g = R + h(p) bounds ρ from below over a step of length ≤ g;
 * |∇h| ≤ L per metre of datum arc, i.e. ≤ L·R/ρ_lo per metre at radius ≥ ρ_lo. L is the terrain's bound
   over the latitudes the ray can reach within ``max_range_m`` (``max_slope_near``, a DEM), else its global
-  ``max_slope`` (LDEM_4's global bound is set by its polar rows: 19.4, against 0.71 at 60°N).
+  ``max_slope`` (LDEM_4's global bound is set by its polar rows: 19.4, against 0.71 at 60°N); or, for a
+  terrain offering local terms, the bound below.
 So g falls at most at rate ``k = 1 + (sin α₀ + g/ρ_lo) · L · R/ρ_lo`` and the step ``t = g / k`` cannot cross
 the surface. For a nadir ray k ≈ 1 (the step is nearly the whole height); for slanted rays k grows with L.
+
+Local terms. A terrain may instead offer ``local_slope_terms(lat, lon, reach_m)`` (synthetic terrain):
+additive terms (slope_k, span_k) such that along any ground path of length s ≤ reach_m from the point, h
+changes by at most Σ_k min(slope_k · s, span_k) — each component (a named crater, one class and layer of
+the random craters) is slope_k-Lipschitz near the point and varies by at most span_k there. Over a step of
+length t ≤ g the ground track is at most c · t long, ``c = (sin α₀ + g/ρ_lo) · R/ρ_lo``, so it stays in the
+disc of reach c · g, and g falls by at most ``φ(t) = t + Σ_k min(slope_k · c · t, span_k)``. The step is the
+root of φ(t) = g (:func:`safe_step`), which is never shorter than g/k with L = Σ slope_k; rays whose
+global step g/k is already more than g/``LOCAL_ABOVE_K`` (nadir rays) keep it and spare the query. The
+choice, like the terms, depends on the ray alone. The terms are
+those of the ground near the ray, not of the whole terrain: a synthetic crater field's global bound adds
+the steepest crater of each of its ~25 classes and layers (≈ 25 m/m), whereas near one point only a few
+craters reach, and small craters, though steep, cannot lower the ground by more than their depth. A 30°
+beam from 5 km over the synthetic Atlas floor takes 15 iterations instead of 178.
 
 Near the surface the conservative step shrinks geometrically; once it is below ``tol_m`` the march takes
 steps of ``tol_m`` instead, so the first sample below the surface brackets the crossing within ``tol_m``;
@@ -48,6 +63,9 @@ MAX_RANGE_M = 100_000.0
 TOL_M = 0.01
 #: Default cap on marching iterations.
 MAX_ITER = 5_000
+#: With local terms on offer, a ray whose global-bound step is shorter than g / LOCAL_ABOVE_K marches on
+#: them (a local-terms query costs a few height queries: nadir rays, whose k ≈ 1, need none).
+LOCAL_ABOVE_K = 2.0
 
 
 @dataclass
@@ -87,6 +105,28 @@ def _slope_bounds(terrain: Terrain, o: Array, max_range_m: float) -> Array:
     return np.asarray(near(lat, reach), dtype=np.float64)
 
 
+def safe_step(g: Array, rate: Array, span: Array) -> Array:
+    """Longest step t (N,) [m] with ``t + Σ_k min(rate_k · t, span_k) ≤ g`` (rate, span: (K, N)).
+
+    The left side, φ(t), bounds how much the height above terrain can fall over a step t (module docstring);
+    it is concave and piecewise linear. For any set S of terms taken as saturated,
+    ``ℓ_S(t) = t (1 + Σ_{k∉S} rate_k) + Σ_{k∈S} span_k ≥ φ(t)``, so the root of ℓ_S is a safe step
+    whatever S. The largest of these roots, over the sets of the terms saturating first (sorted by
+    span/rate), is φ's own root. Rounding can pick a slightly smaller S-root, never an unsafe one."""
+    n = g.shape[0]
+    active = (rate > 0.0) & (span > 0.0)
+    rate = np.where(active, rate, 0.0)
+    span = np.where(active, span, 0.0)
+    tau = np.where(active, span / np.where(active, rate, 1.0), np.inf)  # where term k saturates
+    order = np.argsort(tau, axis=0, kind="stable")  # per ray, its own terms only
+    rate = np.take_along_axis(rate, order, axis=0)
+    span = np.take_along_axis(span, order, axis=0)
+    zero = np.zeros((1, n))
+    span_before = np.cumsum(np.concatenate([zero, span]), axis=0)  # j = 0…K: the first j terms saturated
+    rate_after = np.concatenate([np.cumsum(rate[::-1], axis=0)[::-1], zero])  # and the rest linear
+    return np.max((g - span_before) / (1.0 + rate_after), axis=0)
+
+
 def raycast(
     terrain: Terrain,
     origin_mcmf: ArrayLike,
@@ -114,6 +154,7 @@ def raycast(
 
     out = np.full(n, np.nan)
     g, rho = _g(terrain, o)
+    local = getattr(terrain, "local_slope_terms", None)
     lip = _slope_bounds(terrain, o, max_range_m)
     st.evaluations += n
     out[g <= 0.0] = 0.0
@@ -136,7 +177,17 @@ def raycast(
         sin_a = np.sqrt(np.maximum(0.0, 1.0 - cos_v * cos_v))
         rho_lo = np.maximum(rho_a - g_a, 1.0)
         k = 1.0 + (sin_a + g_a / rho_lo) * lip_a * R_MOON / rho_lo
-        t_new = t_a + np.maximum(g_a / k, tol_m)
+        step = g_a / k
+        if local is not None:
+            # rays the global bound slows (k > LOCAL_ABOVE_K) march on the local terms instead
+            j = np.flatnonzero(k > LOCAL_ABOVE_K)
+            if j.size:
+                # ground track [datum m] per metre along the ray, over a step of at most g
+                c = (sin_a[j] + g_a[j] / rho_lo[j]) * R_MOON / rho_lo[j]
+                lat_j = np.arctan2(pz[j], np.hypot(px[j], py[j]))
+                slope, span = local(lat_j, np.arctan2(py[j], px[j]), g_a[j] * c)
+                step[j] = np.maximum(step[j], safe_step(g_a[j], slope * c, span))
+        t_new = t_a + np.maximum(step, tol_m)
         px, py, pz = ox + t_new * ux, oy + t_new * uy, oz + t_new * uz
         g_new, rho_new = _g_xyz(terrain, px, py, pz)
         st.evaluations += live.size

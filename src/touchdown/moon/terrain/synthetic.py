@@ -34,6 +34,22 @@ The random population (:class:`CraterField`)
   (``2(h + d)/R`` with the class's largest d/D and h/D); a point sees at most one crater per class and
   layer, so the sum over classes and layers, times the plane-to-surface scale θ/sin θ at the extent,
   is a true bound of |∇h|. It is conservative: rims of every class rarely coincide.
+* Local bounds (``local_slope_terms``, what the ray cast marches on): the global ``max_slope`` supposes the
+  steepest crater of every class and layer under one point, ≈ 25 m/m for the default field, where real
+  ground near a point meets only a few craters. Over a disc of surface radius ``reach`` about a point, whose
+  image in the plane lies within ``reach · scale_max`` of the point's, a row (class and layer) whose cells
+  are at least twice that wide is met by the craters of at most 2 × 2 cells; those are drawn, and the row's
+  bounds are the steepest slope of their profiles over the distances the disc spans
+  (:func:`~touchdown.moon.terrain.craters.simple_max_slope_between`) and their rim + depth (how far the row
+  can vary), both 0 when none reaches the disc. Rows with smaller cells keep the class bounds. Every crater
+  a point of the disc sees is one of these, so the terms are true bounds; they depend on the point and its
+  reach alone.
+* ``max_height``: the sum of the rows' largest rim heights (a simple profile never rises above its rim).
+* Evaluation: the rows (every class and layer) are drawn in one set of array operations, shape (rows,
+  points), in blocks of points that stay in cache; the rows are then summed in the fixed order. Every
+  operation is elementwise on contiguous arrays, so the bits are those of a row-by-row evaluation, whatever
+  the batch; a scalar query runs as a one-element array (numpy's scalar arithmetic may round differently).
+  A query of one or two points costs ≈ 0.2 ms instead of ≈ 4 ms row by row.
 * Gradient: analytic (profile derivative, chain rule through the projection's Jacobian).
 """
 
@@ -56,6 +72,7 @@ from touchdown.moon.terrain.craters import (
     complex_profile,
     cumulative_density,
     simple_max_slope,
+    simple_max_slope_between,
     simple_profile,
 )
 from touchdown.noise import splitmix64
@@ -66,6 +83,8 @@ _M64 = (1 << 64) - 1
 _GOLDEN = 0x9E3779B97F4A7C15
 _C_J = 0xC2B2AE3D27D4EB4F
 _U53 = 2.0**-53
+#: Elements (rows × points) per block of a crater-field query: temporaries of this size stay in cache.
+_BLOCK_ELEMENTS = 4_096
 
 
 def _mix_int(z: int) -> int:
@@ -83,11 +102,14 @@ def _uniform(key: NDArray[np.uint64], stream: int) -> Array:
     return (z >> np.uint64(11)).astype(np.float64) * _U53
 
 
-def _contiguous(lat: ArrayLike, lon: ArrayLike) -> tuple[Array, Array]:
-    """Broadcast, C-contiguous float64 copies: numpy's SIMD and strided loops for transcendental functions
-    may differ in the last bit, so every query runs on contiguous memory whatever the caller passed."""
+def _contiguous(lat: ArrayLike, lon: ArrayLike) -> tuple[Array, Array, tuple[int, ...]]:
+    """Broadcast, flattened, C-contiguous float64 copies, and the broadcast shape: numpy's SIMD and strided
+    loops for transcendental functions may differ in the last bit, so every query runs on contiguous memory
+    whatever the caller passed; and a scalar query runs as a one-element array, because numpy's scalar
+    arithmetic (libm's ``pow``, for one) may differ in the last bit from its array loops."""
     lat, lon = np.broadcast_arrays(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64))
-    return np.array(lat, dtype=np.float64, order="C"), np.array(lon, dtype=np.float64, order="C")
+    shape = lat.shape
+    return np.array(lat, dtype=np.float64, order="C").ravel(), np.array(lon, order="C").ravel(), shape
 
 
 def _unit_vectors(lat: Array, lon: Array) -> tuple[Array, Array, Array]:
@@ -168,6 +190,8 @@ class _Class:
     delta_n: float
     slope: float  # steepest slope of one crater of this class
     amplitude: float  # largest |z| of one crater
+    rim_max: float  # largest rim height h of one crater [m]
+    depth_max: float  # largest floor depth d of one crater [m]
 
 
 class CraterField:
@@ -231,6 +255,9 @@ class CraterField:
         self.max_slope = float(sum(c.slope * c.layers for c in self.classes) * self.scale_max * (1 + 1e-9))
         #: Bound of |h| [m] (each class and layer adds at most one crater).
         self.max_abs_height = float(sum(c.amplitude * c.layers for c in self.classes))
+        #: Upper bound of h [m]: a crater rises at most its rim height h above the datum.
+        self.max_height = float(sum(c.rim_max * c.layers for c in self.classes))
+        self._build_rows()
         self.description = (
             f"crater field seed {self.seed}, {self.age_gyr:g} Gyr, D {self.d_min_m:g}–{self.d_max_m:g} m, "
             f"{len(self.classes)} classes, within {self.extent_m / 1000:g} km of "
@@ -287,6 +314,8 @@ class CraterField:
                     delta_n=delta,
                     slope=slope,
                     amplitude=max(dd, hd) * d_hi,
+                    rim_max=hd * d_hi,
+                    depth_max=dd * d_hi,
                 )
             )
             k += 1
@@ -294,22 +323,59 @@ class CraterField:
         return tuple(out)
 
     # --- per-cell crater draws ----------------------------------------------------------------------
-    def _craters(
-        self, cls: _Class, layer: int, i: NDArray[np.int64], j: NDArray[np.int64]
+    def _build_rows(self) -> None:
+        """One row per (class, layer), in the order the field sums them: the per-row constants as (R, 1)
+        columns, so that one array operation draws the craters of every class and layer at once."""
+        rows = [(cls, layer) for cls in self.classes for layer in range(cls.layers)]
+
+        def col(values: list[float]) -> Array:
+            return np.array(values, dtype=np.float64)[:, None]
+
+        self._n_rows = len(rows)
+        self._r_key = np.array([c.keys[layer] for c, layer in rows], dtype=np.uint64)[:, None]
+        self._r_ox = col([c.offsets[layer][0] for c, layer in rows])
+        self._r_oy = col([c.offsets[layer][1] for c, layer in rows])
+        self._r_cell = col([c.cell for c, _ in rows])
+        self._r_p = col([c.p for c, _ in rows])
+        self._r_n_lo = col([c.n_lo for c, _ in rows])
+        self._r_delta_n = col([c.delta_n for c, _ in rows])
+        self._r_d_lo = col([c.d_lo for c, _ in rows])
+        self._r_d_hi = col([c.d_hi for c, _ in rows])
+        # bounds of one crater of the row's class, on the surface: slope [m/m] and span h + d [m]
+        self._r_slope = col([c.slope * self.scale_max * (1 + 1e-9) for c, _ in rows])
+        self._r_span = col([c.rim_max + c.depth_max for c, _ in rows])
+        spans, r0 = [], 0
+        for c in self.classes:
+            spans.append((r0, r0 + c.layers, c))
+            r0 += c.layers
+        self._class_rows = tuple(spans)
+
+    def _draw(
+        self, i: NDArray[np.int64], j: NDArray[np.int64], r0: int = 0, r1: int | None = None
     ) -> tuple[Array, Array, Array, Array, Array, NDArray[np.bool_]]:
-        """Centre (x, y) [m, plane], diameter, depth, rim and presence of the crater in cells (i, j)."""
+        """Centre (x, y) [m, plane], diameter, depth, rim and presence of the crater in cells (i, j) of rows
+        ``r0:r1`` (i, j of shape (rows, M)). Every operation is elementwise on contiguous arrays, so a cell's
+        crater has the same bits whichever rows and cells are drawn with it."""
+        r1 = self._n_rows if r1 is None else r1
+        rows = slice(r0, r1)
         with np.errstate(over="ignore"):
-            key = splitmix64(np.uint64(cls.keys[layer]) + i.astype(np.uint64) * np.uint64(_GOLDEN))
+            key = splitmix64(self._r_key[rows] + i.astype(np.uint64) * np.uint64(_GOLDEN))
             key = splitmix64(key + j.astype(np.uint64) * np.uint64(_C_J))
-        present = _uniform(key, 1) < cls.p
-        target = cls.n_lo - _uniform(key, 2) * cls.delta_n
-        diam = np.exp(np.interp(np.log(target), cls.log_n, cls.log_d))
-        diam = np.clip(diam, cls.d_lo, cls.d_hi)
+        present = _uniform(key, 1) < self._r_p[rows]
+        target = self._r_n_lo[rows] - _uniform(key, 2) * self._r_delta_n[rows]
+        log_t = np.log(target)
+        log_d = np.empty_like(log_t)
+        for c0, c1, cls in self._class_rows:  # each class its own table (one call per class, not per row)
+            a, b = max(c0, r0), min(c1, r1)
+            if a < b:
+                log_d[a - r0 : b - r0] = np.interp(log_t[a - r0 : b - r0], cls.log_n, cls.log_d)
+        diam = np.exp(log_d)
+        diam = np.clip(diam, self._r_d_lo[rows], self._r_d_hi[rows])
         margin = 0.5 * self.ejecta_cutoff * diam
-        room = cls.cell - 2.0 * margin
-        ox, oy = cls.offsets[layer]
-        cx = ox + i * cls.cell + margin + _uniform(key, 3) * room
-        cy = oy + j * cls.cell + margin + _uniform(key, 4) * room
+        cell = self._r_cell[rows]
+        room = cell - 2.0 * margin
+        cx = self._r_ox[rows] + i * cell + margin + _uniform(key, 3) * room
+        cy = self._r_oy[rows] + j * cell + margin + _uniform(key, 4) * room
         fresh = _uniform(key, 5) < self.fresh_fraction
         shallow = _uniform(key, 6) < self.shallow_fraction
         u = _uniform(key, 7)
@@ -325,28 +391,48 @@ class CraterField:
         return cx, cy, diam, depth, rim, present
 
     def _plane_field(self, x: Array, y: Array, gradient: bool) -> tuple[Array, Array, Array]:
-        h = np.zeros_like(x)
-        gx = np.zeros_like(x)
-        gy = np.zeros_like(x)
-        for cls in self.classes:
-            for layer in range(cls.layers):
-                ox, oy = cls.offsets[layer]
-                i = np.floor((x - ox) / cls.cell).astype(np.int64)
-                j = np.floor((y - oy) / cls.cell).astype(np.int64)
-                cx, cy, diam, depth, rim, present = self._craters(cls, layer, i, j)
-                dx, dy = x - cx, y - cy
-                r = np.hypot(dx, dy)
-                z, dz = simple_profile(r, 0.5 * diam, depth, rim, self.ejecta_cutoff)
-                h = h + np.where(present, z, 0.0)
-                if gradient:
-                    g = np.where(present & (r > 0.0), dz / np.where(r > 0.0, r, 1.0), 0.0)
-                    gx = gx + g * dx
-                    gy = gy + g * dy
+        """Height and plane gradient at 1-D plane points (x, y) [m], in blocks of points small enough that
+        the (rows, block) temporaries stay in cache (elementwise: the block size changes no bit)."""
+        n = x.size
+        block = max(1, _BLOCK_ELEMENTS // self._n_rows)
+        if n <= block:
+            return self._plane_block(x, y, gradient)
+        h, gx, gy = np.empty(n), np.empty(n), np.empty(n)
+        for a in range(0, n, block):  # a loop over blocks of points, not over points
+            b = min(n, a + block)
+            h[a:b], gx[a:b], gy[a:b] = self._plane_block(x[a:b], y[a:b], gradient)
+        return h, gx, gy
+
+    def _plane_block(self, x: Array, y: Array, gradient: bool) -> tuple[Array, Array, Array]:
+        xr, yr = x.reshape(1, -1), y.reshape(1, -1)
+        i = np.floor((xr - self._r_ox) / self._r_cell).astype(np.int64)
+        j = np.floor((yr - self._r_oy) / self._r_cell).astype(np.int64)
+        cx, cy, diam, depth, rim, present = self._draw(i, j)
+        dx, dy = xr - cx, yr - cy
+        r = np.hypot(dx, dy)
+        z, dz = simple_profile(r, 0.5 * diam, depth, rim, self.ejecta_cutoff)
+        z = np.where(present, z, 0.0)
+        h = np.zeros(xr.shape[1])
+        gx = np.zeros(xr.shape[1])
+        gy = np.zeros(xr.shape[1])
+        for k in range(self._n_rows):  # the sum in a fixed order, row by row (class by class, layer by layer)
+            h = h + z[k]
+        if gradient:
+            g = np.where(present & (r > 0.0), dz / np.where(r > 0.0, r, 1.0), 0.0)
+            gdx, gdy = g * dx, g * dy
+            for k in range(self._n_rows):
+                gx = gx + gdx[k]
+                gy = gy + gdy[k]
         return h, gx, gy
 
     # --- Terrain protocol ---------------------------------------------------------------------------
     def _eval(self, lat: ArrayLike, lon: ArrayLike, gradient: bool) -> tuple[Array, Array, Array]:
-        lat, lon = _contiguous(lat, lon)
+        lat, lon, shape = _contiguous(lat, lon)
+        h, de, dn = self._eval_flat(lat, lon, gradient)
+        return h.reshape(shape), de.reshape(shape), dn.reshape(shape)
+
+    def _eval_flat(self, lat: Array, lon: Array, gradient: bool) -> tuple[Array, Array, Array]:
+        """:meth:`_eval` on 1-D contiguous (lat, lon)."""
         x, y, theta = self.plane.forward(lat, lon)
         near = theta <= self._theta_cut
         x = np.where(near, x, 0.0)
@@ -368,6 +454,49 @@ class CraterField:
         """Height [m] and analytic ∂h/∂east, ∂h/∂north [m/m] at (lat, lon) [rad]."""
         return self._eval(lat, lon, gradient=True)
 
+    # --- local bounds (ray casting) -------------------------------------------------------------------
+    def local_slope_terms(self, lat: ArrayLike, lon: ArrayLike, reach_m: ArrayLike) -> tuple[Array, Array]:
+        """Bounds of the field near each point: ``slope`` and ``span``, each (rows, N) for N query points.
+
+        Row k is one class and layer. Over the disc of surface radius ``reach_m`` [m] about a point, row k's
+        contribution z_k has |∇z_k| ≤ slope_k [m/m] and varies by at most span_k [m], so along any path
+        of length s ≤ reach_m from the point, h changes by at most Σ_k min(slope_k · s, span_k) (module
+        docstring). Where the disc meets at most 2 × 2 cells of the row, the bounds are those of the craters
+        actually there (0 where none reaches the disc); else they are the class's (``max_slope``'s terms).
+        Each point's bounds depend on that point and its reach alone.
+        """
+        lat, lon, shape = _contiguous(lat, lon)
+        reach = np.array(np.broadcast_to(np.asarray(reach_m, dtype=np.float64), shape), order="C").ravel()
+        slope, span = self._local_terms(lat, lon, reach)
+        return slope.reshape((self._n_rows, *shape)), span.reshape((self._n_rows, *shape))
+
+    def _local_terms(self, lat: Array, lon: Array, reach: Array) -> tuple[Array, Array]:
+        n = lat.size
+        x, y, theta = self.plane.forward(lat, lon)
+        ang = reach / R_MOON
+        inside = theta + ang <= self._theta_cut  # the whole disc where θ/sin θ ≤ scale_max
+        outside = theta - ang > self._theta_cut  # the whole disc where the field is zero
+        # plane radius holding the disc's image (the projection stretches lengths by at most scale_max),
+        # with room for rounding
+        rp = np.where(inside, reach * self.scale_max * (1 + 1e-9) + 1e-6, 0.0)
+        x, y = np.where(inside, x, 0.0), np.where(inside, y, 0.0)
+        local = inside & (2.0 * rp <= self._r_cell)  # (rows, N): at most two columns and two rows of cells
+        i0 = np.floor((x - rp - self._r_ox) / self._r_cell).astype(np.int64)
+        j0 = np.floor((y - rp - self._r_oy) / self._r_cell).astype(np.int64)
+        ii = np.stack([i0, i0 + 1, i0, i0 + 1], axis=1).reshape(self._n_rows, 4 * n)
+        jj = np.stack([j0, j0, j0 + 1, j0 + 1], axis=1).reshape(self._n_rows, 4 * n)
+        cx, cy, diam, depth, rim, present = (v.reshape(self._n_rows, 4, n) for v in self._draw(ii, jj))
+        dist = np.hypot(x - cx, y - cy)
+        r_lo = np.maximum(dist - rp, 0.0)
+        radius = 0.5 * diam
+        touch = present & (r_lo < self.ejecta_cutoff * radius)  # the crater reaches the disc
+        s = simple_max_slope_between(r_lo, dist + rp, radius, depth, rim, self.ejecta_cutoff)
+        s_local = np.max(np.where(touch, s, 0.0), axis=1) * (self.scale_max * (1 + 1e-9))
+        span_local = np.max(np.where(touch, rim, 0.0), axis=1) + np.max(np.where(touch, depth, 0.0), axis=1)
+        slope = np.where(outside, 0.0, np.where(local, s_local, self._r_slope))
+        span = np.where(outside, 0.0, np.where(local, span_local, self._r_span))
+        return slope, span
+
     # --- inspection ---------------------------------------------------------------------------------
     def craters_in_box(self, x0: float, x1: float, y0: float, y1: float) -> dict[str, Array]:
         """Craters centred in the plane box [x0, x1) × [y0, y1) [m]: x, y, diameter, depth, rim [m]."""
@@ -378,7 +507,11 @@ class CraterField:
                 i0, i1 = math.floor((x0 - ox) / cls.cell), math.floor((x1 - ox) / cls.cell)
                 j0, j1 = math.floor((y0 - oy) / cls.cell), math.floor((y1 - oy) / cls.cell)
                 ii, jj = np.meshgrid(np.arange(i0, i1 + 1), np.arange(j0, j1 + 1), indexing="ij")
-                cx, cy, diam, depth, rim, present = self._craters(cls, layer, ii.ravel(), jj.ravel())
+                row = self._class_rows[cls.index][0] + layer
+                cx, cy, diam, depth, rim, present = self._draw(
+                    ii.reshape(1, -1), jj.reshape(1, -1), row, row + 1
+                )
+                cx, cy, diam, depth, rim, present = (v[0] for v in (cx, cy, diam, depth, rim, present))
                 keep = present & (cx >= x0) & (cx < x1) & (cy >= y0) & (cy < y1)
                 for name, v in zip(parts, (cx, cy, diam, depth, rim), strict=True):
                     parts[name].append(v[keep])
@@ -406,6 +539,12 @@ class SyntheticTerrain:
         slope = sum(c.max_slope for c in self.named) + (field.max_slope if field is not None else 0.0)
         #: True bound of |∇h| [m/m]: the sum of the components' bounds.
         self.max_slope = float(slope)
+        parts_top = [max(c.rim_m, 0.0) for c in self.named] + (
+            [field.max_height] if field is not None else []
+        )
+        #: Upper bound of h [m] (a crater rises at most its rim height above the datum), with room for
+        #: rounding: the simulator asks for no ground check above it.
+        self.max_height_m = float(self.datum_m + sum(parts_top) + 1e-9 * (abs(self.datum_m) + sum(parts_top)))
         parts = [f"synthetic terrain on a {self.datum_m:g} m datum"]
         if self.named:
             parts.append("named craters " + ", ".join(c.name for c in self.named))
@@ -414,7 +553,7 @@ class SyntheticTerrain:
         self.description = description or "; ".join(parts)
 
     def _eval(self, lat: ArrayLike, lon: ArrayLike, gradient: bool) -> tuple[Array, Array, Array]:
-        lat, lon = _contiguous(lat, lon)
+        lat, lon, shape = _contiguous(lat, lon)
         h = np.full(lat.shape, self.datum_m)
         de = np.zeros(lat.shape)
         dn = np.zeros(lat.shape)
@@ -444,15 +583,45 @@ class SyntheticTerrain:
                     de = de + g * (-slon * wx + clon * wy)
                     dn = dn + g * (-slat * clon * wx - slat * slon * wy + clat * wz)
         if self.field is not None:
-            fh, fe, fn = self.field._eval(lat, lon, gradient)
+            fh, fe, fn = self.field._eval_flat(lat, lon, gradient)
             h = h + fh
             if gradient:
                 de, dn = de + fe, dn + fn
-        return h, de, dn
+        return h.reshape(shape), de.reshape(shape), dn.reshape(shape)
 
     def height(self, lat: ArrayLike, lon: ArrayLike) -> Array:
         """Height [m] above the ``R_MOON`` sphere at (lat, lon) [rad]."""
         return self._eval(lat, lon, gradient=False)[0]
+
+    def local_slope_terms(self, lat: ArrayLike, lon: ArrayLike, reach_m: ArrayLike) -> tuple[Array, Array]:
+        """Bounds of the terrain near each point, as additive terms: ``slope`` [m/m] and ``span`` [m], each
+        (K, N) for N query points. Along any surface path of length s ≤ ``reach_m`` [m] from a point, h
+        changes by at most Σ_k min(slope_k · s, span_k). Terms: one per named crater (0 where the disc lies
+        beyond its ejecta or on its flat floor, else its ``max_slope`` and rim-to-floor step), then the
+        random field's rows (:meth:`CraterField.local_slope_terms`). Used by
+        :func:`~touchdown.moon.terrain.raycast.raycast`; each point's terms depend on it alone."""
+        lat, lon, shape = _contiguous(lat, lon)
+        reach = np.array(np.broadcast_to(np.asarray(reach_m, dtype=np.float64), shape), order="C").ravel()
+        slopes, spans = [], []
+        if self.named:
+            px, py, pz = _unit_vectors(lat, lon)
+            for crater in self.named:
+                cl = math.cos(crater.lat)
+                c = (cl * math.cos(crater.lon), cl * math.sin(crater.lon), math.sin(crater.lat))
+                cos_t = c[0] * px + c[1] * py + c[2] * pz
+                xx, yy, zz = c[1] * pz - c[2] * py, c[2] * px - c[0] * pz, c[0] * py - c[1] * px
+                r = R_MOON * np.arctan2(np.sqrt(xx * xx + yy * yy + zz * zz), cos_t)
+                room = 1e-6 + 1e-12 * r  # rounding of the distance
+                flat = (r - reach - room >= crater.reach_m) | (r + reach + room <= crater.floor_radius_m)
+                slopes.append(np.where(flat, 0.0, crater.max_slope * (1 + 1e-9)))
+                spans.append(np.where(flat, 0.0, max(crater.rim_m, 0.0) + max(crater.floor_depth_m, 0.0)))
+        out_s = np.stack(slopes) if slopes else np.zeros((0, lat.size))
+        out_a = np.stack(spans) if spans else np.zeros((0, lat.size))
+        if self.field is not None:
+            fs, fa = self.field._local_terms(lat, lon, reach)
+            out_s, out_a = np.concatenate([out_s, fs]), np.concatenate([out_a, fa])
+        k = out_s.shape[0]
+        return out_s.reshape((k, *shape)), out_a.reshape((k, *shape))
 
     def height_gradient(self, lat: ArrayLike, lon: ArrayLike) -> tuple[Array, Array, Array]:
         """Height [m] and analytic ∂h/∂east, ∂h/∂north [m/m] at (lat, lon) [rad]."""
