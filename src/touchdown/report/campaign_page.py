@@ -426,12 +426,12 @@ def campaign_page(directory: Path, data_dir: str | None = None) -> h.Page:
             ),
         )
     record = {k: v for k, v in manifest.items() if k != "scenario_text"}
-    speed = (
-        f"{summary['runs_flown']:,} runs flown in {summary['wall_s']:.1f} s "
-        f"({summary['runs_per_s']:.1f} runs/s)"
-        if summary.get("wall_s")
-        else ""
-    )
+    speed = ""  # of the last invocation: a --resume with nothing left to fly has no throughput
+    if summary.get("runs_flown") and summary.get("runs_per_s") is not None:
+        speed = (
+            f"Last invocation: {summary['runs_flown']:,} runs flown in {summary['wall_s']:.1f} s "
+            f"({summary['runs_per_s']:.1f} runs/s)."
+        )
     page.section(
         "record",
         "Record",
