@@ -25,13 +25,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from touchdown.atomic import write_text
 from touchdown.moon.constants import G_SURFACE
 from touchdown.moon.frames import enu_basis, llh_to_mcmf
 from touchdown.moon.gravity import PointMass
@@ -48,13 +47,6 @@ M1_TARGET_DEG = (47.5, 44.4)  # REFERENCE §3.2
 M1_TRACK_START_DEG = (49.2, 43.0)  # north-west of Atlas, outside the rim (REFERENCE §2.2 span)
 M2_TARGET_DEG = (60.5, -4.6)  # REFERENCE §3.3
 M2_FIRST_RANGE_M = 900.0  # REFERENCE §3.3: first valid LRF range below ≈ 900 m
-
-
-def _write_json_atomic(path: Path, doc: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(doc, f, indent=2)
-    os.replace(tmp, path)
 
 
 def atlas_rim(terrain, altitude_m: float = 8_000.0, samples: int = 600) -> dict[str, Any]:
@@ -283,6 +275,6 @@ def run_truth_model(out: Path, data_dir: str | None = None, echo=print) -> dict[
         "m2_stopped_fraction": batch["stopped_fraction"],
         "figure": str(png),
     }
-    _write_json_atomic(out / "demo.json", summary)
+    write_text(out / "demo.json", json.dumps(summary, indent=2) + "\n")
     echo(f"wrote {out / 'demo.json'} and {png}")
     return summary
