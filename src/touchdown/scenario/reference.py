@@ -38,6 +38,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from touchdown.campaign.dispersions import SUFFIX_UNITS as CAMPAIGN_SUFFIX_UNITS
 from touchdown.scenario import expect as expect_mod
 from touchdown.scenario import schema
 
@@ -47,22 +48,13 @@ BEGIN = f"<!-- BEGIN generated reference: `{REGENERATE}` rewrites this part; do 
 END = "<!-- END generated reference -->"
 
 # field-name suffix → unit (longest first); the project's names carry their units (ARCHITECTURE rule 5)
+# field-name suffix → unit as the page writes it: the campaign's table (dispersion units are checked with
+# it), plus the noise densities no dispersion converts; longest suffixes first
 SUFFIX_UNITS: tuple[tuple[str, str], ...] = (
     ("_m2_per_m", "m²/m"),
     ("_mps_rtsec", "m/s/√s"),
     ("_rad_rtsec", "rad/√s"),
-    ("_mps2", "m/s²"),
-    ("_mps", "m/s"),
-    ("_deg_s", "deg/s"),
-    ("_rad_s", "rad/s"),
-    ("_radps", "rad/s"),
-    ("_arcsec", "arcsec"),
-    ("_deg", "deg"),
-    ("_kg", "kg"),
-    ("_hz", "Hz"),
-    ("_km", "km"),
-    ("_m", "m"),
-    ("_s", "s"),
+    *((suffix, unit.replace("^2", "²")) for suffix, unit in CAMPAIGN_SUFFIX_UNITS),
 )
 
 # (model name, field) → unit, where the name has no suffix but the value has a unit
