@@ -125,7 +125,9 @@ def test_surface_gravity_reference_value() -> None:
 
 
 @pytest.mark.parametrize(
-    "model", [PointMass(), ZonalJ2(), ZonalJ2(j2=0.05), UniformGravity([0.1, -0.2, -1.62])], ids=repr
+    "model",
+    [PointMass(), ZonalJ2(), ZonalJ2(j2=0.05), UniformGravity([0.1, -0.2, -1.62])],
+    ids=["point-mass", "J2", "J2-0.05", "uniform"],
 )
 def test_acceleration_is_plus_gradient_of_potential(model: GravityModel) -> None:
     rng = np.random.default_rng(2)
