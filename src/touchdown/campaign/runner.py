@@ -30,21 +30,11 @@ from touchdown.scenario import build
 from touchdown.scenario.loader import LoadedScenario, load_scenario_text, override_item
 from touchdown.sensors.faults import PER_RUN_FIELDS
 from touchdown.sim.flight import Flight, FlightResult, PerRun
+from touchdown.sim.touchdown import TOUCHDOWN_FIGURES
 
 Array = NDArray[np.float64]
 
-TOUCHDOWN_COLUMNS = (
-    "time_s",
-    "vertical_speed_mps",
-    "horizontal_speed_mps",
-    "tilt_deg",
-    "body_rate_deg_s",
-    "slope_deg",
-    "lat_deg",
-    "lon_deg",
-    "miss_m",
-    "propellant_remaining_kg",
-)
+TOUCHDOWN_COLUMNS = TOUCHDOWN_FIGURES
 EVENT_FIGURES = (
     "t_s",
     "true_altitude_m",

@@ -17,19 +17,9 @@ from touchdown.provenance import __version__, git_revision
 from touchdown.scenario.expect import CheckResult, check_flight
 from touchdown.scenario.loader import LoadedScenario, load_scenario
 from touchdown.sim.flight import Flight, FlightResult
+from touchdown.sim.touchdown import TOUCHDOWN_FIGURES
 
-TOUCHDOWN_FIELDS = (
-    "time_s",
-    "vertical_speed_mps",
-    "horizontal_speed_mps",
-    "tilt_deg",
-    "body_rate_deg_s",
-    "slope_deg",
-    "lat_deg",
-    "lon_deg",
-    "miss_m",
-    "propellant_remaining_kg",
-)
+TOUCHDOWN_FIELDS = TOUCHDOWN_FIGURES
 DERIVED_TOUCHDOWN_FIELDS = ("impact_speed_mps", "hover_time_s")
 
 

@@ -302,7 +302,8 @@ def campaign_page(directory: Path, data_dir: str | None = None) -> h.Page:
         manifest["scenario_text"], manifest.get("source", "manifest"), manifest.get("overrides", [])
     )
     sc = loaded.scenario
-    limits = true_vehicle(sc).limits
+    vehicle = true_vehicle(sc)
+    limits = vehicle.limits
     outcome = cols["outcome"][np.argsort(cols["run"], kind="stable")]
     p = summary["success_probability"]
     lo, hi = summary["ci95"]
@@ -367,7 +368,7 @@ def campaign_page(directory: Path, data_dir: str | None = None) -> h.Page:
             distributions_figure(cols, limits),
             "fig-distributions",
             f"Touchdown figures of every run that touched down, stacked by outcome, against "
-            f"{true_vehicle(sc).name}'s limits (REFERENCE §5; the crash speed is an assumption).",
+            f"{vehicle.name}'s limits (REFERENCE §5; the crash speed is an assumption).",
         ),
         h.table(["figure", "p1", "p5", "p50", "p95", "p99"], pct_rows, "percentiles-table"),
     )

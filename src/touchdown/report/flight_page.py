@@ -141,7 +141,8 @@ def flight_page(directory: Path, data_dir: str | None = None) -> h.Page:
     doc, cols, text = unreadable_as_input_error(read_flight_dir, directory)
     loaded = load_scenario_text(text, str(directory / "scenario.toml"), doc.get("overrides", []))
     sc = loaded.scenario
-    limits = true_vehicle(sc).limits
+    vehicle = true_vehicle(sc)
+    limits = vehicle.limits
     terrain = truth_terrain(sc, data_dir)
     outcome = doc["outcome"]
     td = doc["touchdown"]
@@ -166,7 +167,7 @@ def flight_page(directory: Path, data_dir: str | None = None) -> h.Page:
     page.section(
         "touchdown",
         "Touchdown verdict",
-        f"<p>Judged at first contact against {h.esc(true_vehicle(sc).name)}'s limits "
+        f"<p>Judged at first contact against {h.esc(vehicle.name)}'s limits "
         "(REFERENCE §5; the crash speed is an assumption). Landed: within every limit.</p>",
         h.table(["figure", "measured", "limit", "within"], verdict_rows(td, limits), "verdict-table"),
     )

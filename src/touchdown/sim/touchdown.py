@@ -43,6 +43,19 @@ Array = NDArray[np.float64]
 
 OUTCOMES: tuple[str, ...] = ("in_flight", "landed", "hard_landing", "tipped_over", "crashed")
 IN_FLIGHT, LANDED, HARD_LANDING, TIPPED_OVER, CRASHED = range(5)
+TOUCHDOWN_FIGURES: tuple[str, ...] = (
+    "time_s",
+    "vertical_speed_mps",
+    "horizontal_speed_mps",
+    "tilt_deg",
+    "body_rate_deg_s",
+    "slope_deg",
+    "lat_deg",
+    "lon_deg",
+    "miss_m",
+    "propellant_remaining_kg",
+)
+"""The first-contact figures a flight document and a campaign row carry (fields of TouchdownReport)."""
 
 
 @dataclass
