@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from numba import njit
 from numpy.typing import ArrayLike, NDArray
 
 from touchdown.errors import DataNotFoundError, InputError
@@ -82,11 +83,7 @@ class PointMass:
         self.gm = float(gm)  # [m³/s²], default REFERENCE §1
 
     def acceleration(self, r: ArrayLike) -> Array:
-        r = _positions(r)
-        x, y, z = r[..., 0], r[..., 1], r[..., 2]
-        rn = np.sqrt(x * x + y * y + z * z)
-        f = -self.gm / (rn * rn * rn)
-        return np.stack((f * x, f * y, f * z), axis=-1)
+        return _field_at(POINT_MASS, np.array([self.gm]), r)
 
     def potential(self, r: ArrayLike) -> Array:
         r = _positions(r)
@@ -135,16 +132,7 @@ class ZonalJ2:
         self.r_ref = float(r_ref)  # REFERENCE §1
 
     def acceleration(self, r: ArrayLike) -> Array:
-        r = _positions(r)
-        x, y, z = r[..., 0], r[..., 1], r[..., 2]
-        r2 = x * x + y * y + z * z
-        rn = np.sqrt(r2)
-        u2 = z * z / r2
-        k = 1.5 * self.j2 * self.r_ref * self.r_ref / r2
-        f = -self.gm / (r2 * rn)
-        fxy = f * (1.0 + k * (1.0 - 5.0 * u2))
-        fz = f * (1.0 + k * (3.0 - 5.0 * u2))
-        return np.stack((fxy * x, fxy * y, fz * z), axis=-1)
+        return _field_at(ZONAL_J2, np.array([self.gm, self.j2, self.r_ref]), r)
 
     def potential(self, r: ArrayLike) -> Array:
         r = _positions(r)
@@ -153,6 +141,66 @@ class ZonalJ2:
         rn = np.sqrt(r2)
         p2 = 0.5 * (3.0 * z * z / r2 - 1.0)
         return self.gm / rn * (1.0 - self.j2 * self.r_ref * self.r_ref / r2 * p2)
+
+
+# --------------------------------------------------------------------------------------------------
+# Compiled evaluation of the closed-form models (one source of truth for the models' ``acceleration`` and
+# the truth dynamics' kernels, ``touchdown.vehicle._kernels``)
+
+#: Codes of the models :func:`field_acceleration` evaluates; see :func:`kernel_spec`.
+POINT_MASS, ZONAL_J2, UNIFORM = 0, 1, 2
+
+
+def kernel_spec(model: object) -> tuple[int, Array] | None:
+    """(code, parameters) with which :func:`field_acceleration` evaluates ``model``, or None for a model
+    it does not know (spherical harmonics, or any other class: evaluate those with their own method)."""
+    kind = type(model)
+    if kind is PointMass:
+        return POINT_MASS, np.array([model.gm])
+    if kind is ZonalJ2:
+        return ZONAL_J2, np.array([model.gm, model.j2, model.r_ref])
+    if kind is UniformGravity:
+        return UNIFORM, np.array(model.g_vector, dtype=float)
+    return None
+
+
+@njit(cache=True)
+def field_acceleration(code: int, params: Array, x: float, y: float, z: float) -> tuple[float, float, float]:
+    """Acceleration [m/s²] at one position (x, y, z) [m] of the closed-form model ``code``.
+
+    ``params``: (GM [m³/s²],) for ``POINT_MASS``; (GM, J2, R [m]) for ``ZONAL_J2``; the field vector
+    [m/s²] for ``UNIFORM``. The operations are those of the numpy formulas, in the same order.
+    """
+    if code == POINT_MASS:
+        rn = math.sqrt(x * x + y * y + z * z)
+        f = -params[0] / (rn * rn * rn)
+        return f * x, f * y, f * z
+    if code == ZONAL_J2:
+        gm, j2, r_ref = params[0], params[1], params[2]
+        r2 = x * x + y * y + z * z
+        rn = math.sqrt(r2)
+        u2 = z * z / r2
+        k = 1.5 * j2 * r_ref * r_ref / r2
+        f = -gm / (r2 * rn)
+        fxy = f * (1.0 + k * (1.0 - 5.0 * u2))
+        fz = f * (1.0 + k * (3.0 - 5.0 * u2))
+        return fxy * x, fxy * y, fz * z
+    return params[0], params[1], params[2]
+
+
+@njit(cache=True)
+def _field_rows(code: int, params: Array, r: Array, out: Array) -> None:
+    """``out[i] = field_acceleration(r[i])`` for points r (P, 3) [m]."""
+    for i in range(r.shape[0]):
+        out[i, 0], out[i, 1], out[i, 2] = field_acceleration(code, params, r[i, 0], r[i, 1], r[i, 2])
+
+
+def _field_at(code: int, params: Array, r: ArrayLike) -> Array:
+    r = _positions(r)
+    flat = np.ascontiguousarray(r.reshape(-1, 3))
+    out = np.empty(flat.shape)
+    _field_rows(code, params, flat, out)
+    return out.reshape(r.shape)
 
 
 # --------------------------------------------------------------------------------------------------

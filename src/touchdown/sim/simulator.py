@@ -22,7 +22,6 @@ from touchdown.moon.constants import R_MOON
 from touchdown.moon.frames import mci_to_mcmf, mcmf_to_llh, norm, quat_rotate
 from touchdown.moon.terrain.base import Terrain
 from touchdown.sim.events import locate_crossing
-from touchdown.sim.integrate import rk4_step
 from touchdown.sim.touchdown import IN_FLIGHT, OUTCOMES, TouchdownReport, judge_touchdown
 from touchdown.vehicle.commands import Commands
 from touchdown.vehicle.dynamics import ETA0, M, Q, R, RigidBodyDynamics, V
@@ -157,15 +156,8 @@ class Simulator:
         return near
 
     def _step(self, t: float | Array, x: Array, cmd: Commands, prop_ok: NDArray[np.bool_], h) -> Array:
-        drive = self.dynamics.drive(cmd, prop_ok)  # the same for the four evaluations
-
-        def f(tt, xx):
-            return self.dynamics.derivative(tt, xx, None, None, drive)
-
-        x1 = rk4_step(f, t, x, h)
-        q = x1[:, Q]
-        x1[:, Q] = q / np.sqrt(q[:, 0] ** 2 + q[:, 1] ** 2 + q[:, 2] ** 2 + q[:, 3] ** 2)[:, None]
-        return x1
+        """One RK4 step (attitude renormalised), commands held: ``RigidBodyDynamics.step``."""
+        return self.dynamics.step(t, x, cmd, prop_ok, h)
 
     def _mass_margin_at(self, t0: Array, x0: Array, cmd: Commands, prop_ok: NDArray[np.bool_], h: Array):
         """g(θ) = propellant left after a fraction θ of each trajectory's segment [kg]."""

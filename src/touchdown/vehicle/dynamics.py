@@ -18,6 +18,9 @@ centre of mass and the RCS. Rigid body: ``I ω̇ = τ − ω × Iω`` with the c
 (the İω and jet-damping terms are neglected, as is usual for landers). Thrust level follows the
 command through a first-order lag; it is cut, exactly, when the propellant runs out — the simulator
 locates that instant within the step and sets the ``propellant_ok`` flag this module obeys.
+
+The arithmetic runs in compiled per-row kernels (``vehicle._kernels``): :meth:`RigidBodyDynamics.derivative`
+and :meth:`RigidBodyDynamics.step` (a whole RK4 step) share the one scalar derivative.
 """
 
 from __future__ import annotations
@@ -28,7 +31,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchdown.moon.constants import G0
-from touchdown.moon.frames import cross, mci_to_mcmf, mcmf_to_mci, quat_rotate
+from touchdown.moon.frames import cross, mci_to_mcmf, mcmf_to_mci
+from touchdown.moon.gravity import kernel_spec
+from touchdown.sim.integrate import rk4_step
+from touchdown.vehicle import _kernels
 from touchdown.vehicle.commands import Commands
 from touchdown.vehicle.model import Vehicle
 
@@ -80,22 +86,43 @@ class RigidBodyDynamics:
         self.rcs_flow_per_nm = 1.0 / (vehicle.rcs.moment_arm_m * vehicle.rcs.isp_s * G0)
         # engine torque arms r × d, (E, 3)
         self.engine_torque_arm = cross(self.pos, self.dirs)
-        # the engine sums of `derivative`, per body axis: (engine, coefficient) in engine order, zero
-        # coefficients left out (they add ±0 to a sum that is exactly the same otherwise)
-        self._force_terms = [_terms(self.dirs[:, k]) for k in range(3)]
-        self._torque_terms = [_terms(self.engine_torque_arm[:, k]) for k in range(3)]
-        self._all_lag = bool(np.all(self.has_lag))
-        self._no_lag = not bool(np.any(self.has_lag))
         mass = vehicle.mass
-        self._inertia_dry = np.asarray(mass.inertia_dry_kgm2, dtype=float)
-        self._inertia_span = np.asarray(mass.inertia_full_kgm2, dtype=float) - self._inertia_dry
-        self._capacity = max(mass.propellant_capacity_kg, 1e-300)
+        # the engine sums per body axis run over the non-zero coefficients only, in engine order (a zero
+        # coefficient would add ±0 to a sum that is exactly the same otherwise)
+        force = [_terms(self.dirs[:, k]) for k in range(3)]
+        torque = [_terms(self.engine_torque_arm[:, k]) for k in range(3)]
+        self.constants = _kernels.EomConstants(
+            f_max=np.ascontiguousarray(self.f_max, dtype=float),
+            ve=np.ascontiguousarray(self.ve, dtype=float),
+            has_lag=np.ascontiguousarray(self.has_lag),
+            inv_lag=np.ascontiguousarray(self.inv_lag, dtype=float),
+            throttle_min=np.ascontiguousarray(self.throttle_min, dtype=float),
+            throttle_max=np.ascontiguousarray(self.throttle_max, dtype=float),
+            torque_max=self.torque_max.copy(),
+            rcs_flow_per_nm=float(self.rcs_flow_per_nm),
+            force_engine=_term_table(force, self.n_engines)[0],
+            force_coef=_term_table(force, self.n_engines)[1],
+            force_count=np.array([len(t) for t in force], dtype=np.int64),
+            torque_engine=_term_table(torque, self.n_engines)[0],
+            torque_coef=_term_table(torque, self.n_engines)[1],
+            torque_count=np.array([len(t) for t in torque], dtype=np.int64),
+            dry_mass=float(self.dry_mass),
+            capacity=float(max(mass.propellant_capacity_kg, 1e-300)),
+            inertia_dry=np.asarray(mass.inertia_dry_kgm2, dtype=float).copy(),
+            inertia_span=np.asarray(mass.inertia_full_kgm2, dtype=float) - np.asarray(mass.inertia_dry_kgm2),
+        )
+        # closed-form gravity runs inside the kernels; any other field is evaluated with numpy per stage
+        spec = kernel_spec(gravity)
+        self._g_code, self._g_par = (
+            (_kernels.GIVEN_GRAVITY, np.zeros(3))
+            if spec is None
+            else (spec[0], np.ascontiguousarray(spec[1]))
+        )
 
     # ---------------------------------------------------------------------------------------------
     def effective_throttle_command(self, cmd: Commands, propellant_ok: NDArray[np.bool_]) -> Array:
         """Throttle the engines are driven towards (N, E): clipped while on, 0 when off or dry."""
-        u = np.clip(cmd.throttle, self.throttle_min, self.throttle_max)
-        return np.where(cmd.engine_on & propellant_ok[:, None], u, 0.0)
+        return self.drive(cmd, propellant_ok).eta_cmd
 
     def thrust_levels(self, x: Array, cmd: Commands, propellant_ok: NDArray[np.bool_]) -> Array:
         """Actual thrust level of each engine (N, E): the lagged state, or the command if no lag."""
@@ -105,23 +132,19 @@ class RigidBodyDynamics:
 
     def rcs_torque(self, cmd: Commands, propellant_ok: NDArray[np.bool_]) -> Array:
         """Applied RCS torque (N, 3) [N·m], saturated per axis, zero when dry."""
-        tau = np.clip(cmd.torque_body_nm, -self.torque_max, self.torque_max)
-        return tau * propellant_ok[:, None]
+        return self.drive(cmd, propellant_ok).tau_rcs
 
     def drive(self, cmd: Commands, propellant_ok: NDArray[np.bool_]) -> Drive:
         """The state-independent part of :meth:`derivative` for commands ``cmd`` and flags (N,)."""
-        tau_rcs = self.rcs_torque(cmd, propellant_ok)
-        mdot_rcs = (
-            np.abs(tau_rcs[:, 0]) + np.abs(tau_rcs[:, 1]) + np.abs(tau_rcs[:, 2])
-        ) * self.rcs_flow_per_nm
-        return Drive(
-            self.effective_throttle_command(cmd, propellant_ok),
-            propellant_ok,
-            propellant_ok[:, None].astype(float),
-            tau_rcs,
-            mdot_rcs,
-            cmd.thrust_scale,
+        ok = np.ascontiguousarray(propellant_ok, dtype=bool)
+        n = ok.shape[0]
+        eta_cmd = np.empty((n, self.n_engines))
+        tau_rcs = np.empty((n, 3))
+        mdot_rcs = np.empty(n)
+        _kernels.drive_rows(
+            *_command_arrays(cmd, n, self.n_engines)[:3], ok, self.constants, eta_cmd, tau_rcs, mdot_rcs
         )
+        return Drive(eta_cmd, ok, ok[:, None].astype(float), tau_rcs, mdot_rcs, cmd.thrust_scale)
 
     def gravity_mci(self, t: float | Array, r_mci: Array) -> Array:
         """Gravitational acceleration [m/s²] in inertial components."""
@@ -142,46 +165,81 @@ class RigidBodyDynamics:
         ``drive`` (from :meth:`drive`) replaces ``cmd`` and ``propellant_ok`` when given.
         """
         d = drive if drive is not None else self.drive(cmd, propellant_ok)  # type: ignore[arg-type]
-        q, w, m = x[:, Q], x[:, W], x[:, M]
-        eta_state = x[:, ETA0:]
-        # thrust level: the lagged state, or the command if no lag; zero when dry
-        if self._all_lag:
-            eta = eta_state * d.propellant_factor
-        elif self._no_lag:
-            eta = d.eta_cmd * d.propellant_factor
-        else:
-            eta = np.where(self.has_lag, eta_state, d.eta_cmd) * d.propellant_factor
-        thrust = eta * self.f_max  # (N, E) [N]
-        if d.thrust_scale is not None:  # delivered thrust of a degraded engine (fault)
-            thrust = thrust * d.thrust_scale
-
+        x = np.ascontiguousarray(x, dtype=float)
         n = x.shape[0]
+        if self._g_code == _kernels.GIVEN_GRAVITY:
+            g = np.ascontiguousarray(self.gravity_mci(t, x[:, R]), dtype=float)
+        else:
+            g = np.empty((n, 3))
+        scaled = d.thrust_scale is not None
+        eta_cmd = np.ascontiguousarray(d.eta_cmd, dtype=float)
+        scale = np.ascontiguousarray(d.thrust_scale, dtype=float) if scaled else eta_cmd
         xdot = np.empty_like(x)
-        # sums over engines in a fixed order (no BLAS): a trajectory's bits do not depend on N
-        f_body = np.empty((n, 3))
-        tau = np.empty((n, 3))
-        for k in range(3):
-            _engine_sum(thrust, self._force_terms[k], f_body[:, k])
-            _engine_sum(thrust, self._torque_terms[k], tau[:, k])
-        np.add(d.tau_rcs, tau, out=tau)
-
-        xdot[:, R] = x[:, V]
-        a = quat_rotate(x[:, Q], f_body)
-        a /= m[:, None]
-        np.add(a, self.gravity_mci(t, x[:, R]), out=xdot[:, V])
-        _quat_rate(q, w, xdot[:, Q])
-        # principal inertias with the propellant on board (MassProperties.inertia, the same operations)
-        frac = np.maximum(m - self.dry_mass, 0.0)[:, None] / self._capacity
-        inertia = self._inertia_dry + frac * self._inertia_span
-        np.divide(tau - cross(w, inertia * w), inertia, out=xdot[:, W])
-        mdot_eng = thrust / self.ve
-        total = mdot_eng[:, 0].copy()
-        for e in range(1, mdot_eng.shape[1]):
-            total += mdot_eng[:, e]
-        total += d.mdot_rcs
-        np.negative(total, out=xdot[:, M])
-        np.multiply(d.eta_cmd - eta_state, self.inv_lag, out=xdot[:, ETA0:])
+        _kernels.derivative_rows(
+            x,
+            eta_cmd,
+            np.ascontiguousarray(d.propellant_ok, dtype=bool),
+            np.ascontiguousarray(d.tau_rcs, dtype=float),
+            np.ascontiguousarray(d.mdot_rcs, dtype=float),
+            scale,
+            scaled,
+            self.constants,
+            self._g_code,
+            self._g_par,
+            g,
+            xdot,
+        )
         return xdot
+
+    def step(
+        self, t: float | Array, x: Array, cmd: Commands, propellant_ok: NDArray[np.bool_], h: float | Array
+    ) -> Array:
+        """The states (N, 14 + E) after one RK4 step of length h [s] (scalar or per-trajectory (N,)) from
+        (t, x), commands held, the attitude quaternion renormalised at the end.
+
+        Closed-form gravity: one compiled call for the whole step. Any other field: four
+        :meth:`derivative` calls through ``sim.integrate.rk4_step`` (the same arithmetic).
+        """
+        x = np.ascontiguousarray(x, dtype=float)
+        n = x.shape[0]
+        if self._g_code == _kernels.GIVEN_GRAVITY:
+            drive = self.drive(cmd, propellant_ok)
+            x1 = rk4_step(lambda tt, xx: self.derivative(tt, xx, None, None, drive), t, x, h)
+            q = x1[:, Q]
+            x1[:, Q] = q / np.sqrt(q[:, 0] ** 2 + q[:, 1] ** 2 + q[:, 2] ** 2 + q[:, 3] ** 2)[:, None]
+            return x1
+        throttle, engine_on, torque, scale, scaled = _command_arrays(cmd, n, self.n_engines)
+        hh = np.ascontiguousarray(np.broadcast_to(np.asarray(h, dtype=float), (n,)))
+        x1 = np.empty_like(x)
+        _kernels.rk4_rows(
+            x,
+            hh,
+            throttle,
+            engine_on,
+            torque,
+            np.ascontiguousarray(propellant_ok, dtype=bool),
+            scale,
+            scaled,
+            self.constants,
+            self._g_code,
+            self._g_par,
+            x1,
+        )
+        return x1
+
+
+def _command_arrays(
+    cmd: Commands, n: int, n_engines: int
+) -> tuple[Array, NDArray[np.bool_], Array, Array, bool]:
+    """``cmd`` as the kernels take it: contiguous (throttle, engine_on, torque, scale, scaled); ``scale`` is
+    the throttle (never read) when there is no thrust scale."""
+    throttle = np.ascontiguousarray(np.broadcast_to(cmd.throttle, (n, n_engines)), dtype=float)
+    engine_on = np.ascontiguousarray(np.broadcast_to(cmd.engine_on, (n, n_engines)), dtype=bool)
+    torque = np.ascontiguousarray(np.broadcast_to(cmd.torque_body_nm, (n, 3)), dtype=float)
+    if cmd.thrust_scale is None:
+        return throttle, engine_on, torque, throttle, False
+    scale = np.ascontiguousarray(np.broadcast_to(cmd.thrust_scale, (n, n_engines)), dtype=float)
+    return throttle, engine_on, torque, scale, True
 
 
 def _terms(coef: Array) -> list[tuple[int, float]]:
@@ -189,35 +247,12 @@ def _terms(coef: Array) -> list[tuple[int, float]]:
     return [(e, float(c)) for e, c in enumerate(coef) if c != 0.0]
 
 
-def _engine_sum(thrust: Array, terms: list[tuple[int, float]], out: Array) -> None:
-    """``out = Σ thrust[:, e] · c`` over ``terms`` left to right (a factor of exactly 1 is not applied)."""
-    if not terms:
-        out[...] = 0.0
-        return
-    e, c = terms[0]
-    if c == 1.0:
-        out[...] = thrust[:, e]
-    else:
-        np.multiply(thrust[:, e], c, out=out)
-    for e, c in terms[1:]:
-        out += thrust[:, e] if c == 1.0 else thrust[:, e] * c
-
-
-def _quat_rate(q: Array, w: Array, out: Array) -> None:
-    """``out = ½ q ⊗ [0, w]`` (the attitude kinematics; ``quat_multiply``'s operations with a zero scalar)."""
-    pw, px, py, pz = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
-    qx, qy, qz = w[:, 0], w[:, 1], w[:, 2]
-    qw = 0.0
-    out[:, 0] = pw * qw - px * qx - py * qy - pz * qz
-    out[:, 1] = pw * qx + px * qw + py * qz - pz * qy
-    out[:, 2] = pw * qy - px * qz + py * qw + pz * qx
-    out[:, 3] = pw * qz + px * qy - py * qx + pz * qw
-    out *= 0.5
-
-
-def _row_sum(a: Array) -> Array:
-    """Sum over the last axis in a fixed left-to-right order (independent of batch size)."""
-    out = a[..., 0].copy()
-    for k in range(1, a.shape[-1]):
-        out += a[..., k]
-    return out
+def _term_table(terms: list[list[tuple[int, float]]], n_engines: int) -> tuple[NDArray[np.int64], Array]:
+    """Per-axis term lists as (3, E) engine-index and coefficient tables (unused slots 0)."""
+    engine = np.zeros((3, max(n_engines, 1)), dtype=np.int64)
+    coef = np.zeros((3, max(n_engines, 1)))
+    for k, axis in enumerate(terms):
+        for j, (e, c) in enumerate(axis):
+            engine[k, j] = e
+            coef[k, j] = c
+    return engine, coef
