@@ -83,7 +83,7 @@ class PointMass:
         self.gm = float(gm)  # [m³/s²], default REFERENCE §1
 
     def acceleration(self, r: ArrayLike) -> Array:
-        return _field_at(POINT_MASS, np.array([self.gm]), r)
+        return _field_at(POINT_MASS, (self.gm, 0.0, 0.0), r)
 
     def potential(self, r: ArrayLike) -> Array:
         r = _positions(r)
@@ -132,7 +132,7 @@ class ZonalJ2:
         self.r_ref = float(r_ref)  # REFERENCE §1
 
     def acceleration(self, r: ArrayLike) -> Array:
-        return _field_at(ZONAL_J2, np.array([self.gm, self.j2, self.r_ref]), r)
+        return _field_at(ZONAL_J2, (self.gm, self.j2, self.r_ref), r)
 
     def potential(self, r: ArrayLike) -> Array:
         r = _positions(r)
@@ -150,33 +150,39 @@ class ZonalJ2:
 #: Codes of the models :func:`field_acceleration` evaluates; see :func:`kernel_spec`.
 POINT_MASS, ZONAL_J2, UNIFORM = 0, 1, 2
 
+FieldParams = tuple[float, float, float]
 
-def kernel_spec(model: object) -> tuple[int, Array] | None:
+
+def kernel_spec(model: object) -> tuple[int, FieldParams] | None:
     """(code, parameters) with which :func:`field_acceleration` evaluates ``model``, or None for a model
     it does not know (spherical harmonics, or any other class: evaluate those with their own method)."""
     kind = type(model)
     if kind is PointMass:
-        return POINT_MASS, np.array([model.gm])
+        return POINT_MASS, (model.gm, 0.0, 0.0)
     if kind is ZonalJ2:
-        return ZONAL_J2, np.array([model.gm, model.j2, model.r_ref])
+        return ZONAL_J2, (model.gm, model.j2, model.r_ref)
     if kind is UniformGravity:
-        return UNIFORM, np.array(model.g_vector, dtype=float)
+        g = model.g_vector
+        return UNIFORM, (float(g[0]), float(g[1]), float(g[2]))
     return None
 
 
 @njit(cache=True)
-def field_acceleration(code: int, params: Array, x: float, y: float, z: float) -> tuple[float, float, float]:
+def field_acceleration(
+    code: int, p0: float, p1: float, p2: float, x: float, y: float, z: float
+) -> tuple[float, float, float]:
     """Acceleration [m/s²] at one position (x, y, z) [m] of the closed-form model ``code``.
 
-    ``params``: (GM [m³/s²],) for ``POINT_MASS``; (GM, J2, R [m]) for ``ZONAL_J2``; the field vector
-    [m/s²] for ``UNIFORM``. The operations are those of the numpy formulas, in the same order.
+    Parameters (p0, p1, p2): (GM [m³/s²], –, –) for ``POINT_MASS``; (GM, J2, R [m]) for ``ZONAL_J2``;
+    the field vector [m/s²] for ``UNIFORM``. The operations are those of the numpy formulas, in the same
+    order. Scalars only, so that it compiles into the truth-dynamics kernels without array bookkeeping.
     """
     if code == POINT_MASS:
         rn = math.sqrt(x * x + y * y + z * z)
-        f = -params[0] / (rn * rn * rn)
+        f = -p0 / (rn * rn * rn)
         return f * x, f * y, f * z
     if code == ZONAL_J2:
-        gm, j2, r_ref = params[0], params[1], params[2]
+        gm, j2, r_ref = p0, p1, p2
         r2 = x * x + y * y + z * z
         rn = math.sqrt(r2)
         u2 = z * z / r2
@@ -185,21 +191,23 @@ def field_acceleration(code: int, params: Array, x: float, y: float, z: float) -
         fxy = f * (1.0 + k * (1.0 - 5.0 * u2))
         fz = f * (1.0 + k * (3.0 - 5.0 * u2))
         return fxy * x, fxy * y, fz * z
-    return params[0], params[1], params[2]
+    return p0, p1, p2
 
 
 @njit(cache=True)
-def _field_rows(code: int, params: Array, r: Array, out: Array) -> None:
+def _field_rows(code: int, p0: float, p1: float, p2: float, r: Array, out: Array) -> None:
     """``out[i] = field_acceleration(r[i])`` for points r (P, 3) [m]."""
     for i in range(r.shape[0]):
-        out[i, 0], out[i, 1], out[i, 2] = field_acceleration(code, params, r[i, 0], r[i, 1], r[i, 2])
+        out[i, 0], out[i, 1], out[i, 2] = field_acceleration(code, p0, p1, p2, r[i, 0], r[i, 1], r[i, 2])
 
 
-def _field_at(code: int, params: Array, r: ArrayLike) -> Array:
+def _field_at(code: int, params: FieldParams, r: ArrayLike) -> Array:
+    """Acceleration of model ``code`` at positions r (…, 3) [m] through :func:`field_acceleration`."""
+    p0, p1, p2 = params
     r = _positions(r)
     flat = np.ascontiguousarray(r.reshape(-1, 3))
     out = np.empty(flat.shape)
-    _field_rows(code, params, flat, out)
+    _field_rows(code, p0, p1, p2, flat, out)
     return out.reshape(r.shape)
 
 

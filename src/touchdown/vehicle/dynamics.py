@@ -89,8 +89,8 @@ class RigidBodyDynamics:
         mass = vehicle.mass
         # the engine sums per body axis run over the non-zero coefficients only, in engine order (a zero
         # coefficient would add ±0 to a sum that is exactly the same otherwise)
-        force = [_terms(self.dirs[:, k]) for k in range(3)]
-        torque = [_terms(self.engine_torque_arm[:, k]) for k in range(3)]
+        force_engine, force_coef, force_count = _term_table(self.dirs)
+        torque_engine, torque_coef, torque_count = _term_table(self.engine_torque_arm)
         self.constants = _kernels.EomConstants(
             f_max=np.ascontiguousarray(self.f_max, dtype=float),
             ve=np.ascontiguousarray(self.ve, dtype=float),
@@ -100,12 +100,12 @@ class RigidBodyDynamics:
             throttle_max=np.ascontiguousarray(self.throttle_max, dtype=float),
             torque_max=self.torque_max.copy(),
             rcs_flow_per_nm=float(self.rcs_flow_per_nm),
-            force_engine=_term_table(force, self.n_engines)[0],
-            force_coef=_term_table(force, self.n_engines)[1],
-            force_count=np.array([len(t) for t in force], dtype=np.int64),
-            torque_engine=_term_table(torque, self.n_engines)[0],
-            torque_coef=_term_table(torque, self.n_engines)[1],
-            torque_count=np.array([len(t) for t in torque], dtype=np.int64),
+            force_engine=force_engine,
+            force_coef=force_coef,
+            force_count=force_count,
+            torque_engine=torque_engine,
+            torque_coef=torque_coef,
+            torque_count=torque_count,
             dry_mass=float(self.dry_mass),
             capacity=float(max(mass.propellant_capacity_kg, 1e-300)),
             inertia_dry=np.asarray(mass.inertia_dry_kgm2, dtype=float).copy(),
@@ -113,11 +113,7 @@ class RigidBodyDynamics:
         )
         # closed-form gravity runs inside the kernels; any other field is evaluated with numpy per stage
         spec = kernel_spec(gravity)
-        self._g_code, self._g_par = (
-            (_kernels.GIVEN_GRAVITY, np.zeros(3))
-            if spec is None
-            else (spec[0], np.ascontiguousarray(spec[1]))
-        )
+        self._g_code, self._g_par = (_kernels.GIVEN_GRAVITY, (0.0, 0.0, 0.0)) if spec is None else spec
 
     # ---------------------------------------------------------------------------------------------
     def effective_throttle_command(self, cmd: Commands, propellant_ok: NDArray[np.bool_]) -> Array:
@@ -138,12 +134,11 @@ class RigidBodyDynamics:
         """The state-independent part of :meth:`derivative` for commands ``cmd`` and flags (N,)."""
         ok = np.ascontiguousarray(propellant_ok, dtype=bool)
         n = ok.shape[0]
+        throttle, engine_on, torque = _command_arrays(cmd, n, self.n_engines)
         eta_cmd = np.empty((n, self.n_engines))
         tau_rcs = np.empty((n, 3))
         mdot_rcs = np.empty(n)
-        _kernels.drive_rows(
-            *_command_arrays(cmd, n, self.n_engines)[:3], ok, self.constants, eta_cmd, tau_rcs, mdot_rcs
-        )
+        _kernels.drive_rows(throttle, engine_on, torque, ok, self.constants, eta_cmd, tau_rcs, mdot_rcs)
         return Drive(eta_cmd, ok, ok[:, None].astype(float), tau_rcs, mdot_rcs, cmd.thrust_scale)
 
     def gravity_mci(self, t: float | Array, r_mci: Array) -> Array:
@@ -166,29 +161,10 @@ class RigidBodyDynamics:
         """
         d = drive if drive is not None else self.drive(cmd, propellant_ok)  # type: ignore[arg-type]
         x = np.ascontiguousarray(x, dtype=float)
-        n = x.shape[0]
-        if self._g_code == _kernels.GIVEN_GRAVITY:
-            g = np.ascontiguousarray(self.gravity_mci(t, x[:, R]), dtype=float)
-        else:
-            g = np.empty((n, 3))
-        scaled = d.thrust_scale is not None
-        eta_cmd = np.ascontiguousarray(d.eta_cmd, dtype=float)
-        scale = np.ascontiguousarray(d.thrust_scale, dtype=float) if scaled else eta_cmd
+        given = self._g_code == _kernels.GIVEN_GRAVITY
+        g = np.ascontiguousarray(self.gravity_mci(t, x[:, R]), dtype=float) if given else _NO_GRAVITY
         xdot = np.empty_like(x)
-        _kernels.derivative_rows(
-            x,
-            eta_cmd,
-            np.ascontiguousarray(d.propellant_ok, dtype=bool),
-            np.ascontiguousarray(d.tau_rcs, dtype=float),
-            np.ascontiguousarray(d.mdot_rcs, dtype=float),
-            scale,
-            scaled,
-            self.constants,
-            self._g_code,
-            self._g_par,
-            g,
-            xdot,
-        )
+        self._eom(1, x, _NO_STEP, d, g, xdot)
         return xdot
 
     def step(
@@ -201,58 +177,70 @@ class RigidBodyDynamics:
         :meth:`derivative` calls through ``sim.integrate.rk4_step`` (the same arithmetic).
         """
         x = np.ascontiguousarray(x, dtype=float)
-        n = x.shape[0]
+        drive = self.drive(cmd, propellant_ok)
         if self._g_code == _kernels.GIVEN_GRAVITY:
-            drive = self.drive(cmd, propellant_ok)
             x1 = rk4_step(lambda tt, xx: self.derivative(tt, xx, None, None, drive), t, x, h)
             q = x1[:, Q]
             x1[:, Q] = q / np.sqrt(q[:, 0] ** 2 + q[:, 1] ** 2 + q[:, 2] ** 2 + q[:, 3] ** 2)[:, None]
             return x1
-        throttle, engine_on, torque, scale, scaled = _command_arrays(cmd, n, self.n_engines)
-        hh = np.ascontiguousarray(np.broadcast_to(np.asarray(h, dtype=float), (n,)))
+        hh = np.ascontiguousarray(np.broadcast_to(np.asarray(h, dtype=float), (x.shape[0],)))
         x1 = np.empty_like(x)
-        _kernels.rk4_rows(
+        self._eom(4, x, hh, drive, _NO_GRAVITY, x1)
+        return x1
+
+    def _eom(self, stages: int, x: Array, h: Array, d: Drive, g: Array, out: Array) -> None:
+        """``_kernels.eom_rows`` for drive ``d``: the derivative (1 stage) or an RK4 step (4) into ``out``."""
+        eta_cmd = np.ascontiguousarray(d.eta_cmd, dtype=float)
+        scaled = d.thrust_scale is not None
+        scale = eta_cmd if d.thrust_scale is None else _rows(d.thrust_scale, x.shape[0], self.n_engines)
+        _kernels.eom_rows(
+            stages,
             x,
-            hh,
-            throttle,
-            engine_on,
-            torque,
-            np.ascontiguousarray(propellant_ok, dtype=bool),
+            h,
+            eta_cmd,
+            np.ascontiguousarray(d.propellant_ok, dtype=bool),
+            np.ascontiguousarray(d.tau_rcs, dtype=float),
+            np.ascontiguousarray(d.mdot_rcs, dtype=float),
             scale,
             scaled,
             self.constants,
             self._g_code,
             self._g_par,
-            x1,
+            g,
+            out,
         )
-        return x1
 
 
-def _command_arrays(
-    cmd: Commands, n: int, n_engines: int
-) -> tuple[Array, NDArray[np.bool_], Array, Array, bool]:
-    """``cmd`` as the kernels take it: contiguous (throttle, engine_on, torque, scale, scaled); ``scale`` is
-    the throttle (never read) when there is no thrust scale."""
-    throttle = np.ascontiguousarray(np.broadcast_to(cmd.throttle, (n, n_engines)), dtype=float)
-    engine_on = np.ascontiguousarray(np.broadcast_to(cmd.engine_on, (n, n_engines)), dtype=bool)
-    torque = np.ascontiguousarray(np.broadcast_to(cmd.torque_body_nm, (n, 3)), dtype=float)
-    if cmd.thrust_scale is None:
-        return throttle, engine_on, torque, throttle, False
-    scale = np.ascontiguousarray(np.broadcast_to(cmd.thrust_scale, (n, n_engines)), dtype=float)
-    return throttle, engine_on, torque, scale, True
+_NO_STEP = np.zeros(0)  # step lengths of a derivative (not read)
+_NO_GRAVITY = np.zeros((0, 3))  # given gravity of a closed-form field (not read)
 
 
-def _terms(coef: Array) -> list[tuple[int, float]]:
-    """(engine, coefficient) of the non-zero coefficients, in engine order."""
-    return [(e, float(c)) for e, c in enumerate(coef) if c != 0.0]
+def _rows(a: Array, n: int, width: int, dtype: type = float) -> Array:
+    """``a`` broadcast to (n, width), C-contiguous, as the kernels take it."""
+    return np.ascontiguousarray(np.broadcast_to(a, (n, width)), dtype=dtype)
 
 
-def _term_table(terms: list[list[tuple[int, float]]], n_engines: int) -> tuple[NDArray[np.int64], Array]:
-    """Per-axis term lists as (3, E) engine-index and coefficient tables (unused slots 0)."""
+def _command_arrays(cmd: Commands, n: int, n_engines: int) -> tuple[Array, NDArray[np.bool_], Array]:
+    """``cmd``'s throttle (n, E), engine_on (n, E) and RCS torque (n, 3) as the kernels take them."""
+    return (
+        _rows(cmd.throttle, n, n_engines),
+        _rows(cmd.engine_on, n, n_engines, bool),
+        _rows(cmd.torque_body_nm, n, 3),
+    )
+
+
+def _term_table(per_engine: Array) -> tuple[NDArray[np.int64], Array, NDArray[np.int64]]:
+    """The engine sums' terms per body axis from (E, 3) per-engine vectors: (3, E) engine indices and
+    coefficients, the first count[k] of row k being axis k's non-zero coefficients in engine order, and
+    the counts (3,)."""
+    n_engines = per_engine.shape[0]
     engine = np.zeros((3, max(n_engines, 1)), dtype=np.int64)
     coef = np.zeros((3, max(n_engines, 1)))
-    for k, axis in enumerate(terms):
-        for j, (e, c) in enumerate(axis):
-            engine[k, j] = e
-            coef[k, j] = c
-    return engine, coef
+    count = np.zeros(3, dtype=np.int64)
+    for k in range(3):
+        for e in range(n_engines):
+            if per_engine[e, k] != 0.0:
+                engine[k, count[k]] = e
+                coef[k, count[k]] = per_engine[e, k]
+                count[k] += 1
+    return engine, coef, count
