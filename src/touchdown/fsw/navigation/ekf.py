@@ -27,7 +27,8 @@ so the filter needs it: with a poor map it learns the terrain, with a good one b
   = Δθ / dt. (Attitude errors of arcseconds do not need a filter at these accuracies.)
 
 Updates use the Joseph form. Each sensor's readings pass its :class:`~touchdown.fsw.navigation.gating.Gate`.
-Everything is batch-first; row i depends only on row i (explicit 3×3 inverse, no batch BLAS calls).
+Everything is batch-first; row i depends only on row i. The covariance algebra (F P Fᵀ + Q, the Joseph
+update, the 3×3 inverse) runs in compiled per-row kernels, :mod:`touchdown.fsw.navigation._kernels`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 
+from touchdown.fsw.navigation import _kernels
 from touchdown.fsw.navigation.gating import Gate, GateEvents, GateParams
 from touchdown.fsw.navigation.onboard_map import OnboardMap
 from touchdown.moon.constants import GM_MOON, OMEGA_MOON, R_MOON
@@ -95,24 +97,6 @@ def quat_from_rotation_vector(theta: Array) -> Array:
     return np.concatenate((np.cos(half)[..., None], k[..., None] * theta), axis=-1)
 
 
-def _inv3(s: Array) -> Array:
-    """Inverse of (N, 3, 3) symmetric matrices by cofactors (row-wise, batch independent)."""
-    a, b, c = s[:, 0, 0], s[:, 0, 1], s[:, 0, 2]
-    d, e, f = s[:, 1, 1], s[:, 1, 2], s[:, 2, 2]
-    c00, c01, c02 = d * f - e * e, c * e - b * f, b * e - c * d
-    c11, c12, c22 = a * f - c * c, b * c - a * e, a * d - b * b
-    det = a * c00 + b * c01 + c * c02
-    inv = np.stack(
-        (np.stack((c00, c01, c02), -1), np.stack((c01, c11, c12), -1), np.stack((c02, c12, c22), -1)), -2
-    )
-    return inv / det[:, None, None]
-
-
-def _mm(a: Array, b: Array) -> Array:
-    """Batched matrix product (N, i, k) @ (N, k, j) with einsum (no BLAS: bits independent of N)."""
-    return np.einsum("nik,nkj->nij", a, b)
-
-
 class NavigationFilter:
     """EKF for N trajectories (see the module docstring)."""
 
@@ -134,8 +118,9 @@ class NavigationFilter:
         self.accel_bias_body = np.zeros((n, 3))  # estimated accelerometer bias, body axes [m/s²]
         self._cal_dv = np.zeros((n, 3))  # Σ Δv_body over free fall [m/s]
         self._cal_t = np.zeros(n)  # Σ dt over free fall [s]
-        self._fq_dt = np.nan  # interval of the cached transition buffers (see _transition_buffers)
-        self._fq: tuple[Array, Array] = (np.zeros((n, NX, NX)), np.zeros((n, NX, NX)))
+        self._q_dt = np.nan  # interval of the cached process noise (see _process_noise)
+        self._q = np.zeros((NX, NX))
+        self._no_radial = np.zeros((n, 3))  # radial argument of updates that have none
 
     # ------------------------------------------------------------------ set-up
     def initialize(self, t_s: float, r_mci: Array, v_mci: Array, q_body_to_mci: Array) -> None:
@@ -207,34 +192,25 @@ class NavigationFilter:
         self.x[:, IR], self.x[:, IV] = r1, v1
         self.t = float(imu.t_s)
 
-        # F = I + A dt + A² dt²/2 with A = [[0, I], [G, 0]] (G the point-mass gravity gradient)
-        rn = norm(r0)
-        rh = r0 / rn[:, None]
-        grad = (GM_MOON / rn**3)[:, None, None] * (3.0 * rh[:, :, None] * rh[:, None, :] - np.eye(3))
-        f, qm = self._transition_buffers(dt)  # the constant entries of F and Q, kept between calls
-        eye = np.eye(3)
-        half = 0.5 * grad * dt * dt
-        f[:, IR, IR] = eye + half
-        f[:, IV, IR] = grad * dt
-        f[:, IV, IV] = eye + half
-        qm[:, IB, IB] = self.params.terrain_rw_m2_per_m * v_ground * dt
-        self.P = _mm(_mm(f, self.P), np.swapaxes(f, 1, 2)) + qm
+        # P ← F P Fᵀ + Q, F = I + A dt + A² dt²/2 with A = [[0, I], [G, 0]]; G the point-mass gravity
+        # gradient at the propagated position
+        rn = norm(r1)
+        q_map = self.params.terrain_rw_m2_per_m * v_ground * dt
+        _kernels.propagate_covariance(self.P, r1, rn, GM_MOON / rn**3, dt, self._process_noise(dt), q_map)
 
-    def _transition_buffers(self, dt: float) -> tuple[Array, Array]:
-        """(F, Q) (N, 7, 7) for an IMU interval dt [s] with their constant entries set: F = I but for
-        F_rv = I dt; Q the white-acceleration blocks (s = accel_noise², over 1 s) and 0 at Q_bb."""
-        if self._fq_dt != dt:
-            f = np.broadcast_to(np.eye(NX), (self.n, NX, NX)).copy()
-            f[:, IR, IV] = np.eye(3) * dt
+    def _process_noise(self, dt: float) -> Array:
+        """Q (7, 7) for an IMU interval dt [s] but for Q_bb (set per row): the white-acceleration blocks
+        (s = accel_noise², over 1 s), 0 at Q_bb."""
+        if self._q_dt != dt:
             s = self.params.accel_noise_mps2**2  # white acceleration spectral density over 1 s [m²/s³]
-            qm = np.zeros((self.n, NX, NX))
+            qm = np.zeros((NX, NX))
             eye = np.eye(3)
-            qm[:, IR, IR] = eye * (s * dt**3 / 3.0)
-            qm[:, IR, IV] = eye * (s * dt**2 / 2.0)
-            qm[:, IV, IR] = eye * (s * dt**2 / 2.0)
-            qm[:, IV, IV] = eye * (s * dt)
-            self._fq, self._fq_dt = (f, qm), dt
-        return self._fq
+            qm[IR, IR] = eye * (s * dt**3 / 3.0)
+            qm[IR, IV] = eye * (s * dt**2 / 2.0)
+            qm[IV, IR] = eye * (s * dt**2 / 2.0)
+            qm[IV, IV] = eye * (s * dt)
+            self._q, self._q_dt = qm, dt
+        return self._q
 
     def end_accel_calibration(self, rows: Mask) -> None:
         """Rows leaving free fall: their accelerometer bias estimate becomes the mean output over the coast
@@ -261,18 +237,8 @@ class NavigationFilter:
         measurement says nothing about where the vehicle is horizontally; the cross-covariance built up over
         hundreds of kilometres of flight would otherwise move the horizontal estimate on a map error).
         """
-        ht = np.swapaxes(h, 1, 2)
-        s = _mm(_mm(h, self.P), ht) + r_meas
-        m = h.shape[1]
-        s_inv = 1.0 / s if m == 1 else _inv3(s)
-        k = _mm(_mm(self.P, ht), s_inv)  # (N, 7, m)
-        if radial is not None:
-            k[:, IR, :] = radial[:, :, None] * np.einsum("ni,nim->nm", radial, k[:, IR, :])[:, None, :]
-        dx = np.einsum("nim,nm->ni", k, nu)
-        ikh = np.eye(NX) - _mm(k, h)
-        p_new = _mm(_mm(ikh, self.P), np.swapaxes(ikh, 1, 2)) + _mm(_mm(k, r_meas), np.swapaxes(k, 1, 2))
-        self.x = np.where(use[:, None], self.x + dx, self.x)
-        self.P = np.where(use[:, None, None], 0.5 * (p_new + np.swapaxes(p_new, 1, 2)), self.P)
+        rad = self._no_radial if radial is None else radial
+        _kernels.joseph_update(self.x, self.P, h, nu, r_meas, use, rad, radial is not None)
 
     def _altimeter_model(self, meas: AltimeterMeasurement, j: int) -> tuple[Array, Array, Array, Array]:
         """(z, ẑ, H (N, 1, 7), σ_z²) for beam j at the current estimate; NaN z where unusable."""
@@ -305,7 +271,7 @@ class NavigationFilter:
         nb = meas.range_m.shape[1]
         models = [self._altimeter_model(meas, j) for j in range(nb)]
         nu = np.stack([z - zh for z, zh, _, _ in models], axis=1)  # (N, B)
-        s = np.stack([(_mm(_mm(h, self.P), np.swapaxes(h, 1, 2)))[:, 0, 0] + r for _, _, h, r in models], 1)
+        s = np.stack([_kernels.hpht(h, self.P)[:, 0, 0] + r for _, _, h, r in models], 1)
         present_b = np.isfinite(nu)
         admit = gate.in_gate(np.abs(nu) / np.sqrt(s), present_b)
         present = present_b.any(axis=1)
@@ -342,8 +308,8 @@ class NavigationFilter:
         r_meas = var[:, None, None] * np.eye(3)
         present = meas.valid & np.all(np.isfinite(meas.v_body_mps), axis=1)
         nu = np.where(present[:, None], meas.v_body_mps - z_hat, 0.0)
-        s = _mm(_mm(h, self.P), np.swapaxes(h, 1, 2)) + r_meas
-        nis = np.einsum("ni,nij,nj->n", nu, _inv3(s), nu)
+        s = _kernels.hpht(h, self.P) + r_meas
+        nis = np.einsum("ni,nij,nj->n", nu, _kernels.inv3_sym(s), nu)
         admit = gate.in_gate(np.sqrt(nis / 3.0), present)
         readmit, events = gate.record(self.t, present, admit, norm(nu))
         if readmit.any():  # widen the velocity uncertainty to take the persistent disagreement

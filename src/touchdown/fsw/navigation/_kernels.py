@@ -1,0 +1,329 @@
+"""Compiled per-row kernels of the navigation filter (``fsw.navigation.ekf``): the covariance propagation
+F P Fᵀ + Q, the Joseph-form measurement update, H P Hᵀ and the symmetric 3×3 inverse.
+
+Each kernel loops over the rows (trajectories) and computes every row in scalar code with the operations of
+the numpy formulation it replaces in the same order, so a row's bits equal the numpy code's and do not depend
+on the batch it flies in. That code formed its batched products with ``np.einsum("nik,nkj->nij")``, whose sum
+over k takes one of two orders, depending on the operands' memory layout (numpy's SSE2 baseline loops):
+
+* *ascending*: 0 + p₀ + p₁ + … + p₆ (the second factor strided along k, as in ``A @ B``);
+* *paired*: two lanes, the even and the odd k, each summed in ascending k from 0, then 0 + (s_even + s_odd)
+  (both factors contiguous along k, as in ``A @ Bᵀ`` with Bᵀ a transposed view): einsum's SIMD dot product.
+
+F P Fᵀ and (I − KH) P (I − KH)ᵀ skip the products with an exact zero in F or I − KH (most of F; three
+columns of I − KH for a height measurement). That is exact: adding ±0 to a sum that started at +0 leaves it
+unchanged bit for bit, provided the other factor is finite, so a row whose covariance holds a NaN or an
+infinity takes every product, as before (0 × ∞ = NaN).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+Array = NDArray[np.float64]
+Mask = NDArray[np.bool_]
+
+NX = 7  # state size: r (3), v (3), map offset b (1)
+
+
+@njit(cache=True)
+def _all_finite(a: Array) -> bool:
+    """True when every entry of the 7×7 ``a`` is finite (their sum is; an overflow only answers False)."""
+    total = 0.0
+    for i in range(NX):
+        for j in range(NX):
+            total += a[i, j]
+    return math.isfinite(total)
+
+
+@njit(cache=True)
+def _sandwich(
+    a: Array, p: Array, out: Array, ap: Array, even: NDArray[np.int64], odd: NDArray[np.int64], sparse: bool
+) -> None:
+    """``out = (a p) aᵀ`` for 7×7 matrices: a p ascending, (a p) aᵀ paired (see the module docstring).
+
+    With ``sparse`` (only for a finite ``p``) the products with an exact zero in ``a`` are skipped. ``ap``
+    (7, 7), ``even`` and ``odd`` (7, 5) are scratch.
+    """
+    for i in range(NX):  # the columns taken in row i of a, ascending: even ones, then odd ones (−1 ends)
+        ce = 0
+        co = 0
+        for k in range(NX):
+            if not sparse or a[i, k] != 0.0:
+                if k % 2 == 0:
+                    even[i, ce] = k
+                    ce += 1
+                else:
+                    odd[i, co] = k
+                    co += 1
+        even[i, ce] = -1
+        odd[i, co] = -1
+    for i in range(NX):
+        for j in range(NX):
+            ap[i, j] = 0.0
+        t_e = 0
+        t_o = 0
+        while True:  # merge the two lists: ascending k
+            ke = even[i, t_e]
+            ko = odd[i, t_o]
+            if ke < 0 and ko < 0:
+                break
+            if ko < 0 or (0 <= ke < ko):
+                k = ke
+                t_e += 1
+            else:
+                k = ko
+                t_o += 1
+            aik = a[i, k]
+            for j in range(NX):
+                ap[i, j] += aik * p[k, j]
+    for i in range(NX):
+        for j in range(NX):
+            s_even = 0.0
+            t = 0
+            while even[j, t] >= 0:
+                k = even[j, t]
+                s_even += ap[i, k] * a[j, k]
+                t += 1
+            s_odd = 0.0
+            t = 0
+            while odd[j, t] >= 0:
+                k = odd[j, t]
+                s_odd += ap[i, k] * a[j, k]
+                t += 1
+            out[i, j] = 0.0 + (s_even + s_odd)
+
+
+@njit(cache=True)
+def _propagate_row(p: Array, f: Array, dt: float, fp: Array, out: Array) -> None:
+    """``out = F p Fᵀ`` (7×7) for F with the transition matrix's zero pattern (see propagate_covariance)
+    and a finite ``p``: ascending then paired sums over the structurally non-zero entries of F only."""
+    for i in range(3):  # F_rr, F_rv = I dt
+        for j in range(NX):
+            fp[i, j] = 0.0 + f[i, 0] * p[0, j] + f[i, 1] * p[1, j] + f[i, 2] * p[2, j] + dt * p[3 + i, j]
+    for i in range(3, 6):  # F_vr, F_vv
+        for j in range(NX):
+            fp[i, j] = (
+                0.0
+                + f[i, 0] * p[0, j]
+                + f[i, 1] * p[1, j]
+                + f[i, 2] * p[2, j]
+                + f[i, 3] * p[3, j]
+                + f[i, 4] * p[4, j]
+                + f[i, 5] * p[5, j]
+            )
+    for j in range(NX):  # F_bb = 1
+        fp[6, j] = 0.0 + 1.0 * p[6, j]
+    for i in range(NX):
+        a = fp[i]
+        out[i, 0] = 0.0 + ((0.0 + a[0] * f[0, 0] + a[2] * f[0, 2]) + (0.0 + a[1] * f[0, 1] + a[3] * dt))
+        out[i, 1] = 0.0 + ((0.0 + a[0] * f[1, 0] + a[2] * f[1, 2] + a[4] * dt) + (0.0 + a[1] * f[1, 1]))
+        out[i, 2] = 0.0 + ((0.0 + a[0] * f[2, 0] + a[2] * f[2, 2]) + (0.0 + a[1] * f[2, 1] + a[5] * dt))
+        for j in range(3, 6):
+            out[i, j] = 0.0 + (
+                (0.0 + a[0] * f[j, 0] + a[2] * f[j, 2] + a[4] * f[j, 4])
+                + (0.0 + a[1] * f[j, 1] + a[3] * f[j, 3] + a[5] * f[j, 5])
+            )
+        out[i, 6] = 0.0 + ((0.0 + a[6] * 1.0) + 0.0)
+
+
+@njit(cache=True)
+def propagate_covariance(
+    p: Array, r_mci: Array, r_norm: Array, gm_over_r3: Array, dt: float, q_const: Array, q_map: Array
+) -> None:
+    """P ← F P Fᵀ + Q in place, for every row of ``p`` (N, 7, 7).
+
+    F = I + A dt + A² dt²/2 with A = [[0, I], [G, 0]], G = GM/r³ (3 r̂ r̂ᵀ − I) the point-mass gravity
+    gradient [1/s²] at ``r_mci`` (N, 3) [m], ``r_norm`` = |r| (N,) [m], ``gm_over_r3`` = GM/|r|³ (N,) [1/s²];
+    ``dt`` the IMU interval [s]. Q = ``q_const`` (7, 7) (white-acceleration blocks) but Q_bb = ``q_map`` (N,)
+    [m²] (the map offset's random walk over the ground distance flown).
+    """
+    f = np.zeros((NX, NX))  # F's constant entries: F_rv = I dt, F_bb = 1, zeros elsewhere
+    for i in range(3):
+        f[i, 3 + i] = 1.0 * dt
+    f[6, 6] = 1.0
+    out = np.empty((NX, NX))
+    ap = np.empty((NX, NX))
+    even = np.empty((NX, 5), np.int64)
+    odd = np.empty((NX, 5), np.int64)
+    rh = np.empty(3)
+    for n in range(p.shape[0]):
+        for i in range(3):
+            rh[i] = r_mci[n, i] / r_norm[n]
+        for i in range(3):
+            for j in range(3):
+                eye = 1.0 if i == j else 0.0
+                grad = gm_over_r3[n] * (3.0 * rh[i] * rh[j] - eye)
+                half = 0.5 * grad * dt * dt
+                f[i, j] = eye + half  # F_rr
+                f[3 + i, j] = grad * dt  # F_vr
+                f[3 + i, 3 + j] = eye + half  # F_vv
+        if _all_finite(p[n]):
+            _propagate_row(p[n], f, dt, ap, out)
+        else:  # every product, as the dense numpy code: NaN and ∞ spread the same way
+            _sandwich(f, p[n], out, ap, even, odd, False)
+        for i in range(NX):
+            for j in range(NX):
+                q = q_map[n] if i == 6 and j == 6 else q_const[i, j]
+                p[n, i, j] = out[i, j] + q
+
+
+@njit(cache=True)
+def _inv3_into(s: Array, out: Array) -> None:
+    """Inverse of the symmetric 3×3 ``s`` (upper triangle read) by cofactors, into ``out``."""
+    a, b, c = s[0, 0], s[0, 1], s[0, 2]
+    d, e, f = s[1, 1], s[1, 2], s[2, 2]
+    c00, c01, c02 = d * f - e * e, c * e - b * f, b * e - c * d
+    c11, c12, c22 = a * f - c * c, b * c - a * e, a * d - b * b
+    det = a * c00 + b * c01 + c * c02
+    out[0, 0], out[0, 1], out[0, 2] = c00 / det, c01 / det, c02 / det
+    out[1, 0], out[1, 1], out[1, 2] = c01 / det, c11 / det, c12 / det
+    out[2, 0], out[2, 1], out[2, 2] = c02 / det, c12 / det, c22 / det
+
+
+@njit(cache=True)
+def inv3_sym(s: Array) -> Array:
+    """Inverses (N, 3, 3) of symmetric 3×3 matrices ``s`` (N, 3, 3), by cofactors (upper triangle read)."""
+    out = np.empty((s.shape[0], 3, 3))
+    for n in range(s.shape[0]):
+        _inv3_into(s[n], out[n])
+    return out
+
+
+@njit(cache=True)
+def _hp_into(h: Array, p: Array, out: Array) -> None:
+    """``out = h p`` (m, 7), ascending order."""
+    for a in range(h.shape[0]):
+        for j in range(NX):
+            s = 0.0
+            for k in range(NX):
+                s += h[a, k] * p[k, j]
+            out[a, j] = s
+
+
+@njit(cache=True)
+def _paired_7(x: Array, y: Array) -> float:
+    """Σₖ x_k y_k over 7 entries in einsum's paired order (see the module docstring)."""
+    s_even = 0.0
+    s_odd = 0.0
+    for k in range(0, NX, 2):
+        s_even += x[k] * y[k]
+    for k in range(1, NX, 2):
+        s_odd += x[k] * y[k]
+    return 0.0 + (s_even + s_odd)
+
+
+@njit(cache=True)
+def hpht(h: Array, p: Array) -> Array:
+    """H P Hᵀ (N, m, m) for measurement matrices ``h`` (N, m, 7) and covariances ``p`` (N, 7, 7)."""
+    n_rows, m = h.shape[0], h.shape[1]
+    out = np.empty((n_rows, m, m))
+    hp = np.empty((m, NX))
+    for n in range(n_rows):
+        _hp_into(h[n], p[n], hp)
+        for a in range(m):
+            for b in range(m):
+                out[n, a, b] = _paired_7(hp[a], h[n, b])
+    return out
+
+
+@njit(cache=True)
+def joseph_update(
+    x: Array, p: Array, h: Array, nu: Array, r_meas: Array, use: Mask, radial: Array, use_radial: bool
+) -> None:
+    """Kalman update of the state ``x`` (N, 7) and covariance ``p`` (N, 7, 7), in place, on the rows ``use``.
+
+    ``h`` (N, m, 7) measurement matrices, ``nu`` (N, m) innovations, ``r_meas`` (N, m, m) measurement noise
+    (units of the measurement, squared), m = 1 or 3. K = P Hᵀ S⁻¹ with S = H P Hᵀ + R; with ``use_radial``
+    the position rows of K are projected onto the unit vector ``radial`` (N, 3) (m = 1: a height measurement
+    moves the position estimate only vertically). x ← x + K ν; P ← sym((I − KH) P (I − KH)ᵀ + K R Kᵀ), the
+    Joseph form, symmetrised as ½ (P + Pᵀ).
+    """
+    n_rows, m = h.shape[0], h.shape[1]
+    hp = np.empty((m, NX))
+    s = np.empty((m, m))
+    s_inv = np.empty((m, m))
+    pht = np.empty((NX, m))
+    k = np.empty((NX, m))
+    kr = np.empty((NX, m))
+    ikh = np.empty((NX, NX))
+    p_new = np.empty((NX, NX))
+    ap = np.empty((NX, NX))
+    even = np.empty((NX, 5), np.int64)
+    odd = np.empty((NX, 5), np.int64)
+    dot_r = np.empty(m)
+    for n in range(n_rows):
+        if not use[n]:
+            continue
+        hn, pn, rn = h[n], p[n], r_meas[n]
+        # innovation covariance S = H P Hᵀ + R and its inverse
+        _hp_into(hn, pn, hp)
+        for a in range(m):
+            for b in range(m):
+                s[a, b] = _paired_7(hp[a], hn[b]) + rn[a, b]
+        if m == 1:
+            s_inv[0, 0] = 1.0 / s[0, 0]
+        else:
+            _inv3_into(s, s_inv)
+        # gain K = (P Hᵀ) S⁻¹
+        for i in range(NX):
+            for a in range(m):
+                pht[i, a] = _paired_7(pn[i], hn[a])
+        for i in range(NX):
+            for b in range(m):
+                acc = 0.0
+                for a in range(m):
+                    acc += pht[i, a] * s_inv[a, b]
+                k[i, b] = acc
+        if use_radial:  # K_r ← r̂ (r̂ · K_r), paired when K_r is contiguous along r (m = 1)
+            for b in range(m):
+                if m == 1:
+                    d = 0.0 + (
+                        (0.0 + radial[n, 0] * k[0, b] + radial[n, 2] * k[2, b])
+                        + (0.0 + radial[n, 1] * k[1, b])
+                    )
+                else:
+                    d = 0.0 + radial[n, 0] * k[0, b] + radial[n, 1] * k[1, b] + radial[n, 2] * k[2, b]
+                dot_r[b] = d
+            for i in range(3):
+                for b in range(m):
+                    k[i, b] = radial[n, i] * dot_r[b]
+        # x ← x + K ν (paired over the measurement components)
+        for i in range(NX):
+            s_even = 0.0
+            s_odd = 0.0
+            for a in range(0, m, 2):
+                s_even += k[i, a] * nu[n, a]
+            for a in range(1, m, 2):
+                s_odd += k[i, a] * nu[n, a]
+            x[n, i] = x[n, i] + (0.0 + (s_even + s_odd))
+        # Joseph form
+        for i in range(NX):
+            for j in range(NX):
+                acc = 0.0
+                for a in range(m):
+                    acc += k[i, a] * hn[a, j]
+                ikh[i, j] = (1.0 if i == j else 0.0) - acc
+        _sandwich(ikh, pn, p_new, ap, even, odd, _all_finite(pn))
+        for i in range(NX):
+            for b in range(m):
+                acc = 0.0
+                for a in range(m):
+                    acc += k[i, a] * rn[a, b]
+                kr[i, b] = acc
+        for i in range(NX):
+            for j in range(NX):
+                s_even = 0.0
+                s_odd = 0.0
+                for a in range(0, m, 2):
+                    s_even += kr[i, a] * k[j, a]
+                for a in range(1, m, 2):
+                    s_odd += kr[i, a] * k[j, a]
+                p_new[i, j] = p_new[i, j] + (0.0 + (s_even + s_odd))
+        for i in range(NX):
+            for j in range(NX):
+                pn[i, j] = 0.5 * (p_new[i, j] + p_new[j, i])

@@ -1,0 +1,195 @@
+"""The navigation filter's compiled kernels against the numpy formulation they replace, bit for bit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from touchdown.fsw.navigation import _kernels as kn
+from touchdown.moon.constants import GM_MOON, R_MOON
+
+NX = 7
+IR, IV, IB = slice(0, 3), slice(3, 6), 6
+
+
+# ---------------------------------------------------------------- the numpy formulation (before numba)
+def _mm(a, b):
+    return np.einsum("nik,nkj->nij", a, b)
+
+
+def _inv3_numpy(s):
+    a, b, c = s[:, 0, 0], s[:, 0, 1], s[:, 0, 2]
+    d, e, f = s[:, 1, 1], s[:, 1, 2], s[:, 2, 2]
+    c00, c01, c02 = d * f - e * e, c * e - b * f, b * e - c * d
+    c11, c12, c22 = a * f - c * c, b * c - a * e, a * d - b * b
+    det = a * c00 + b * c01 + c * c02
+    inv = np.stack(
+        (np.stack((c00, c01, c02), -1), np.stack((c01, c11, c12), -1), np.stack((c02, c12, c22), -1)), -2
+    )
+    return inv / det[:, None, None]
+
+
+def _propagate_numpy(p, r0, dt, accel_noise, q_map):
+    n = p.shape[0]
+    f = np.broadcast_to(np.eye(NX), (n, NX, NX)).copy()
+    f[:, IR, IV] = np.eye(3) * dt
+    s = accel_noise**2
+    qm = np.zeros((n, NX, NX))
+    eye = np.eye(3)
+    qm[:, IR, IR] = eye * (s * dt**3 / 3.0)
+    qm[:, IR, IV] = eye * (s * dt**2 / 2.0)
+    qm[:, IV, IR] = eye * (s * dt**2 / 2.0)
+    qm[:, IV, IV] = eye * (s * dt)
+    rn = np.sqrt(r0[:, 0] * r0[:, 0] + r0[:, 1] * r0[:, 1] + r0[:, 2] * r0[:, 2])
+    rh = r0 / rn[:, None]
+    grad = (GM_MOON / rn**3)[:, None, None] * (3.0 * rh[:, :, None] * rh[:, None, :] - np.eye(3))
+    half = 0.5 * grad * dt * dt
+    f[:, IR, IR] = eye + half
+    f[:, IV, IR] = grad * dt
+    f[:, IV, IV] = eye + half
+    qm[:, IB, IB] = q_map
+    return _mm(_mm(f, p), np.swapaxes(f, 1, 2)) + qm, qm[0]
+
+
+def _apply_numpy(x, p, h, nu, r_meas, use, radial=None):
+    ht = np.swapaxes(h, 1, 2)
+    s = _mm(_mm(h, p), ht) + r_meas
+    m = h.shape[1]
+    s_inv = 1.0 / s if m == 1 else _inv3_numpy(s)
+    k = _mm(_mm(p, ht), s_inv)
+    if radial is not None:
+        k[:, IR, :] = radial[:, :, None] * np.einsum("ni,nim->nm", radial, k[:, IR, :])[:, None, :]
+    dx = np.einsum("nim,nm->ni", k, nu)
+    ikh = np.eye(NX) - _mm(k, h)
+    p_new = _mm(_mm(ikh, p), np.swapaxes(ikh, 1, 2)) + _mm(_mm(k, r_meas), np.swapaxes(k, 1, 2))
+    x = np.where(use[:, None], x + dx, x)
+    p = np.where(use[:, None, None], 0.5 * (p_new + np.swapaxes(p_new, 1, 2)), p)
+    return x, p
+
+
+# ---------------------------------------------------------------- inputs
+def _covariances(rng, n):
+    """Symmetric positive covariances with the filter's scales (m, m/s, m), a few with exact zeros."""
+    scale = np.array([200.0, 200.0, 200.0, 0.2, 0.2, 0.2, 30.0]) * 10.0 ** rng.uniform(-3, 1, (n, 1))
+    a = rng.standard_normal((n, NX, NX)) * scale[:, :, None]
+    p = np.einsum("nik,njk->nij", a, a) / NX
+    p[: n // 4, IB, :6] = 0.0  # the map offset still uncorrelated (as at the start)
+    p[: n // 4, :6, IB] = 0.0
+    return p
+
+
+def _positions(rng, n):
+    r = rng.standard_normal((n, 3))
+    r /= np.linalg.norm(r, axis=1)[:, None]
+    r *= R_MOON + rng.uniform(0.0, 2e5, (n, 1))
+    r[0] = (R_MOON + 1e4, 0.0, 0.0)  # exact zeros in the gravity gradient
+    return r
+
+
+def _equal(a, b):
+    return np.array_equal(a, b, equal_nan=True) and np.array_equal(np.signbit(a), np.signbit(b))
+
+
+@pytest.mark.parametrize("n", [1, 5, 200])
+def test_propagate_covariance_matches_numpy(n):
+    rng = np.random.default_rng(n)
+    for dt in (0.1, 0.05, 0.013):
+        p = _covariances(rng, n)
+        r0 = _positions(rng, n)
+        q_map = rng.uniform(0.0, 50.0, n)
+        ref, q_const = _propagate_numpy(p, r0, dt, 3e-3, q_map)
+        rn = np.sqrt(r0[:, 0] * r0[:, 0] + r0[:, 1] * r0[:, 1] + r0[:, 2] * r0[:, 2])
+        got = p.copy()
+        kn.propagate_covariance(got, r0, rn, GM_MOON / rn**3, dt, q_const, q_map)
+        assert _equal(got, ref)
+
+
+def test_propagate_covariance_non_finite_rows_as_numpy():
+    rng = np.random.default_rng(7)
+    p = _covariances(rng, 6)
+    p[1, 2, 4] = np.inf
+    p[2, 6, 6] = np.nan
+    p[3, 0, 0] = -np.inf
+    r0 = _positions(rng, 6)
+    r0[4] = np.nan
+    ref, q_const = _propagate_numpy(p, r0, 0.1, 3e-3, np.ones(6))
+    rn = np.sqrt(r0[:, 0] * r0[:, 0] + r0[:, 1] * r0[:, 1] + r0[:, 2] * r0[:, 2])
+    with np.errstate(invalid="ignore"):
+        got = p.copy()
+        kn.propagate_covariance(got, r0, rn, GM_MOON / rn**3, 0.1, q_const, np.ones(6))
+    assert _equal(got, ref)
+
+
+def _altimeter_h(rng, n):
+    r = _positions(rng, n)
+    rh = r / np.linalg.norm(r, axis=1)[:, None]
+    h = np.zeros((n, 1, NX))
+    h[:, 0, IR] = rh
+    h[:, 0, IB] = -1.0
+    return h
+
+
+def _velocimeter_h(rng, n):
+    c = np.linalg.qr(rng.standard_normal((n, 3, 3)))[0]
+    h = np.zeros((n, 3, NX))
+    h[:, :, IV] = c
+    h[:, :, IR] = rng.standard_normal((n, 3, 3)) * 2.7e-6
+    return h
+
+
+@pytest.mark.parametrize("n", [1, 4, 300])
+@pytest.mark.parametrize("kind", ["altimeter", "altimeter_radial", "velocimeter", "velocimeter_radial"])
+def test_joseph_update_matches_numpy(n, kind):
+    rng = np.random.default_rng(n + len(kind))
+    for _ in range(3):
+        p = _covariances(rng, n)
+        x = np.concatenate(
+            (_positions(rng, n), rng.standard_normal((n, 3)) * 1e3, rng.normal(0, 30, (n, 1))), 1
+        )
+        if kind.startswith("altimeter"):
+            h = _altimeter_h(rng, n)
+            nu = rng.normal(0.0, 20.0, (n, 1))
+            r_meas = rng.uniform(1.0, 400.0, (n, 1, 1))
+        else:
+            h = _velocimeter_h(rng, n)
+            nu = rng.normal(0.0, 0.5, (n, 3))
+            r_meas = rng.uniform(0.01, 0.2, n)[:, None, None] * np.eye(3)
+        use = rng.uniform(size=n) < 0.7
+        radial = h[:, 0, IR] if kind.endswith("radial") else None
+        if radial is not None and h.shape[1] == 3:
+            radial = np.ascontiguousarray(radial / np.linalg.norm(radial, axis=1)[:, None])
+        x_ref, p_ref = _apply_numpy(x, p, h, nu, r_meas, use, radial)
+        x_got, p_got = x.copy(), p.copy()
+        rad = np.zeros((n, 3)) if radial is None else radial
+        kn.joseph_update(x_got, p_got, h, nu, r_meas, use, rad, radial is not None)
+        assert _equal(x_got, x_ref)
+        assert _equal(p_got, p_ref)
+
+
+def test_joseph_update_non_finite_rows_as_numpy():
+    rng = np.random.default_rng(3)
+    n = 5
+    p = _covariances(rng, n)
+    p[1, 3, 4] = p[1, 4, 3] = np.inf
+    p[2, 0, 0] = np.nan
+    x = np.zeros((n, NX))
+    h = _altimeter_h(rng, n)
+    nu = rng.normal(0.0, 20.0, (n, 1))
+    nu[3] = np.nan
+    r_meas = np.full((n, 1, 1), 25.0)
+    use = np.ones(n, bool)
+    with np.errstate(invalid="ignore"):
+        x_ref, p_ref = _apply_numpy(x, p, h, nu, r_meas, use, h[:, 0, IR])
+        kn.joseph_update(x, p, h, nu, r_meas, use, h[:, 0, IR], True)
+    assert _equal(x, x_ref)
+    assert _equal(p, p_ref)
+
+
+@pytest.mark.parametrize("n", [1, 50])
+def test_hpht_and_inv3_match_numpy(n):
+    rng = np.random.default_rng(11)
+    p = _covariances(rng, n)
+    for h in (_altimeter_h(rng, n), _velocimeter_h(rng, n)):
+        assert _equal(kn.hpht(h, p), _mm(_mm(h, p), np.swapaxes(h, 1, 2)))
+    s = _covariances(rng, n)[:, :3, :3] + np.eye(3)
+    assert _equal(kn.inv3_sym(s), _inv3_numpy(s))
