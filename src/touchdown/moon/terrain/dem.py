@@ -40,6 +40,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from touchdown.errors import InputError
 from touchdown.moon.constants import R_MOON
+from touchdown.moon.terrain.kernels import DemGrid, dem_height, dem_height_gradient, dem_slope_bound_near
 from touchdown.moon.terrain.pds3 import Quantity, find_key, find_object, parse_label, unit_value
 
 __all__ = ["Dem", "find_label", "read_dem"]
@@ -484,6 +485,27 @@ class Dem:
             self.missing_dn,
         )
 
+    @cached_property
+    def kernel_grid(self) -> tuple[Array, DemGrid] | None:
+        """The in-memory heights (:attr:`_heights`) and the geometry the numba kernels
+        (:mod:`~touchdown.moon.terrain.kernels`) query, or None for grids read through the memory map."""
+        heights = self._heights
+        if heights is None:
+            return None
+        grid = DemGrid(
+            line_offset=float(self.line_offset),
+            sample_offset=float(self.sample_offset),
+            west_edge_deg=float(self.west_edge_deg),
+            center_lon_deg=float(self.center_lon_deg),
+            pixels_per_degree=float(self.pixels_per_degree),
+            lines=int(self.lines),
+            samples=int(self.samples),
+            is_global=bool(self.is_global),
+            pixel_m=float(self.radius_m * math.radians(1.0 / self.pixels_per_degree)),
+            cos_floor=float(self._cos_floor),
+        )
+        return heights, grid
+
     def _posts(self, idx: NDArray[np.intp]) -> Array:
         """Heights [m] at flat post indices (NaN at MISSING_CONSTANT)."""
         dn = self._flat[idx].astype(np.float64)
@@ -510,17 +532,25 @@ class Dem:
             return np.where(ok, h, np.nan)
         if method != "bilinear":
             raise InputError(f"unknown interpolation method {method!r} (use 'bilinear' or 'nearest')")
-        return self._bilinear(lat, lon, gradient=False)[0]
+        if self.kernel_grid is None:
+            return self._bilinear(lat, lon, gradient=False)[0]
+        lat_1d, lon_1d, shape = _flat_points(lat, lon)
+        return dem_height(lat_1d, lon_1d, *self.kernel_grid).reshape(shape)[()]
 
     def height_gradient(self, lat: ArrayLike, lon: ArrayLike) -> tuple[Array, Array, Array]:
         """Height [m] and the bilinear patch's analytic slopes ∂h/∂east, ∂h/∂north [m/m] at (lat, lon) [rad].
 
         East metric R·cos_eff(lat)·Δlon, north metric R·Δlat; both slopes are 0 along clamped directions.
         """
-        h, de, dn = self._bilinear(lat, lon, gradient=True)
-        return h, de, dn
+        if self.kernel_grid is None:
+            return self._bilinear(lat, lon, gradient=True)
+        lat_1d, lon_1d, shape = _flat_points(lat, lon)
+        h, de, dn = dem_height_gradient(lat_1d, lon_1d, *self.kernel_grid)
+        return h.reshape(shape)[()], de.reshape(shape), dn.reshape(shape)
 
     def _bilinear(self, lat: ArrayLike, lon: ArrayLike, *, gradient: bool) -> tuple[Array, Array, Array]:
+        """Height (and slopes) in numpy: the path of grids too big for memory, and the reference of the
+        kernels (:func:`~touchdown.moon.terrain.kernels.dem_height`, the same bits)."""
         p = self._patch(lat, lon)
         h00, h01, h10, h11 = self._corners(p["i0"], p["j0"])
         fx, fy, ok = p["fx"], p["fy"], p["ok"]
@@ -632,6 +662,12 @@ class Dem:
         [rad]: :meth:`max_slope_band` of [lat − reach, lat + reach] per point, vectorised. Each point's
         bound depends on its own latitude only (the same in any batch)."""
         bounds = self._patch_slope_bounds
+        if self.kernel_grid is not None:  # the same bits as below (a NaN latitude: NaN, not an IndexError)
+            lat = np.asarray(lat, dtype=np.float64)
+            flat = np.ascontiguousarray(lat).reshape(-1)
+            return dem_slope_bound_near(flat, math.degrees(reach_rad), bounds, self.kernel_grid[1]).reshape(
+                lat.shape
+            )
         deg = np.degrees(np.asarray(lat, dtype=np.float64))
         span = math.degrees(reach_rad)
         line_a, _ = self.pixel_coords_deg(np.minimum(deg + span, 90.0), np.zeros_like(deg))
@@ -645,6 +681,15 @@ class Dem:
 
     def __repr__(self) -> str:
         return f"Dem({self.description})"
+
+
+def _flat_points(lat: ArrayLike, lon: ArrayLike) -> tuple[Array, Array, tuple[int, ...]]:
+    """(lat, lon) broadcast together as contiguous float64 vectors, and their common shape."""
+    lat = np.asarray(lat, dtype=np.float64)
+    lon = np.asarray(lon, dtype=np.float64)
+    if lat.shape != lon.shape:
+        lat, lon = np.broadcast_arrays(lat, lon)
+    return np.ascontiguousarray(lat).reshape(-1), np.ascontiguousarray(lon).reshape(-1), lat.shape
 
 
 @functools.lru_cache(maxsize=2)

@@ -54,6 +54,8 @@ from numpy.typing import ArrayLike, NDArray
 from touchdown.moon.constants import R_MOON
 from touchdown.moon.frames import mcmf_to_llh
 from touchdown.moon.terrain.base import Terrain
+from touchdown.moon.terrain.dem import Dem
+from touchdown.moon.terrain.kernels import ATAN2, march_dem
 
 Array = NDArray[np.float64]
 
@@ -151,11 +153,21 @@ def raycast(
     u = u / np.sqrt(np.sum(u * u, axis=-1))[:, None]
     n = o.shape[0]
     st = stats if stats is not None else RaycastStats()
+    lip = _slope_bounds(terrain, o, max_range_m)
+
+    kernel_grid = terrain.kernel_grid if isinstance(terrain, Dem) else None
+    if kernel_grid is not None:  # a DEM in memory: the numba kernel, the same bits as the numpy march below
+        out, it, evaluations, unresolved = march_dem(
+            o, u, lip, *kernel_grid, float(max_range_m), float(tol_m), int(max_iter), int(refine), ATAN2
+        )
+        st.iterations = max(st.iterations, it)
+        st.evaluations += evaluations
+        st.unresolved += unresolved
+        return out.reshape(shape)
 
     out = np.full(n, np.nan)
     g, rho = _g(terrain, o)
     local = getattr(terrain, "local_slope_terms", None)
-    lip = _slope_bounds(terrain, o, max_range_m)
     st.evaluations += n
     out[g <= 0.0] = 0.0
     # per ray, the last step's bracket: t_prev (g_prev > 0) → t (g_cur); NaN g_cur: no crossing found

@@ -1,0 +1,451 @@
+"""Numba kernels of the DEM height query and of the ray cast against a DEM (the hot paths of the altimeter).
+
+Each kernel repeats, point by point and ray by ray, the operations of the numpy code it stands in for
+(:meth:`~touchdown.moon.terrain.dem.Dem._bilinear`, ``Dem.max_slope_near``, the march of
+:func:`~touchdown.moon.terrain.raycast.raycast`) in the same order, so its results are the same bits,
+whatever the batch a point or ray comes in.
+
+Latitude and longitude. The ray cast turns Moon-fixed points into (lat, lon) with atan2 at every step.
+numpy's float64 ``arctan2`` is a SIMD loop (SVML on AVX-512 CPUs) whose last bit differs from libm's
+``atan2`` (what ``math.atan2`` compiles to) on a few percent of points, and it is also ≈ 6× faster per
+point. The kernels therefore call numpy's own arctan2 loop, taken from the ufunc's loop table (public C
+API, ``PyUFuncObject.functions``), on batches of points: one call per marching step for all the rays
+still marching. :func:`numpy_loop` checks the table's layout and the loop's results against
+``np.arctan2`` before handing it over; where either check fails, the kernels call libm's atan2 instead
+(latitudes and longitudes may then differ from numpy's in the last bit, and a warning says so).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from touchdown.moon.constants import R_MOON
+
+log = logging.getLogger(__name__)
+
+Array = NDArray[np.float64]
+
+#: A numpy inner loop: ``void loop(char **args, npy_intp *dimensions, npy_intp *steps, void *data)``.
+UFUNC_LOOP = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+
+_NPY_DOUBLE = 12  # numpy's type number of float64 (NPY_DOUBLE)
+_HALF_PI_TOL = math.pi / 2 + 1e-12  # |lat| beyond this is off every grid [rad] (Dem._on_grid)
+_PIXEL_TOL = 1e-9  # tolerance of the grid-edge tests [pixel] (Dem._on_grid)
+
+
+class DemGrid(NamedTuple):
+    """The geometry of a :class:`~touchdown.moon.terrain.dem.Dem` as the kernels read it."""
+
+    line_offset: float  # LINE_PROJECTION_OFFSET [pixel]
+    sample_offset: float  # SAMPLE_PROJECTION_OFFSET [pixel]
+    west_edge_deg: float  # west edge of the grid [deg]
+    center_lon_deg: float  # CENTER_LONGITUDE [deg]
+    pixels_per_degree: float  # MAP_RESOLUTION [pixel/deg]
+    lines: int
+    samples: int
+    is_global: bool  # wraps in longitude
+    pixel_m: float  # R · Δ, the north-south size of one pixel [m]
+    cos_floor: float  # floor of cos(lat) in the east metric (polar caps)
+
+
+# --------------------------------------------------------------------------------------------------
+# numpy's arctan2 loop
+
+
+def numpy_loop(ufunc: np.ufunc, signature: str = "dd->d") -> ctypes._CFuncPtr | None:
+    """numpy's inner loop of ``ufunc`` for float64 ``signature``, or None where the loop table cannot be
+    read safely (layout not as expected, loop data in use, or results unlike the ufunc's)."""
+    try:
+        index = ufunc.types.index(signature)
+    except ValueError:
+        return None
+    nargs = ufunc.nin + ufunc.nout
+    base = id(ufunc)
+    # PyUFuncObject: PyObject_HEAD (16 bytes); int nin, nout, nargs, identity; functions; data; int ntypes,
+    # reserved1; const char *name; const char *types
+    if (
+        ctypes.c_int.from_address(base + 16).value != ufunc.nin
+        or ctypes.c_int.from_address(base + 20).value != ufunc.nout
+        or ctypes.c_int.from_address(base + 24).value != nargs
+        or ctypes.c_int.from_address(base + 48).value != ufunc.ntypes
+        or ctypes.c_char_p.from_address(base + 56).value != ufunc.__name__.encode()
+    ):
+        return None
+    type_codes = ctypes.c_void_p.from_address(base + 64).value
+    codes = ctypes.string_at(type_codes + index * nargs, nargs)
+    if any(c != _NPY_DOUBLE for c in codes):
+        return None
+    functions = ctypes.c_void_p.from_address(base + 32).value
+    data = ctypes.c_void_p.from_address(base + 40).value
+    if not functions or (data and ctypes.c_void_p.from_address(data + 8 * index).value):
+        return None
+    loop = UFUNC_LOOP(ctypes.c_void_p.from_address(functions + 8 * index).value)
+    if not _same_as_ufunc(loop, ufunc):
+        return None
+    return loop
+
+
+def _same_as_ufunc(loop: ctypes._CFuncPtr, ufunc: np.ufunc) -> bool:
+    """True when ``loop`` gives ``ufunc``'s bits on random and special float64 pairs, in batches of any
+    size."""
+    rng = np.random.default_rng(0)
+    special = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-310, -1e300, 1.7374e6])
+    y = np.concatenate([np.repeat(special, special.size), rng.normal(size=2000) * 1e6])
+    x = np.concatenate([np.tile(special, special.size), rng.normal(size=2000) * 1e6])
+    expected = ufunc(y, x)
+    for n in (1, 2, 3, 7, 8, 9, 17, y.size):
+        out = np.full(n, 12345.0)
+        yy, xx = np.ascontiguousarray(y[-n:]), np.ascontiguousarray(x[-n:])
+        args = (ctypes.c_void_p * 3)(yy.ctypes.data, xx.ctypes.data, out.ctypes.data)
+        dims = (ctypes.c_ssize_t * 1)(n)
+        steps = (ctypes.c_ssize_t * 3)(8, 8, 8)
+        loop(args, dims, steps, None)
+        if not np.array_equal(out, expected[-n:], equal_nan=True):
+            return False
+    return True
+
+
+def _atan2_loop() -> ctypes._CFuncPtr | None:
+    loop = numpy_loop(np.arctan2)
+    if loop is None:
+        log.warning(
+            "numpy's arctan2 loop is not readable here: the terrain kernels use libm's atan2 (latitudes and "
+            "longitudes may differ from numpy's in the last bit)"
+        )
+    return loop
+
+
+#: numpy's float64 arctan2 loop, or None (the kernels then call libm's atan2).
+ATAN2 = _atan2_loop()
+
+
+@njit(cache=True)
+def _atan2(loop, y: Array, x: Array, out: Array, n: int) -> None:
+    """out[:n] = arctan2(y[:n], x[:n]) [rad] through numpy's loop (``loop``), or libm's where it is None."""
+    if loop is None:
+        for i in range(n):
+            out[i] = math.atan2(y[i], x[i])
+        return
+    args = np.empty(3, np.intp)
+    args[0] = y.ctypes.data
+    args[1] = x.ctypes.data
+    args[2] = out.ctypes.data
+    dims = np.full(1, n, np.intp)
+    steps = np.full(3, 8, np.intp)  # contiguous float64
+    loop(args.ctypes, dims.ctypes, steps.ctypes, 0)
+
+
+# --------------------------------------------------------------------------------------------------
+# numpy's scalar semantics
+
+
+@njit(cache=True, inline="always")
+def _maximum(a: float, b: float) -> float:
+    """np.maximum of two floats (NaN wins)."""
+    return a if a >= b or a != a else b
+
+
+@njit(cache=True, inline="always")
+def _minimum(a: float, b: float) -> float:
+    """np.minimum of two floats (NaN wins)."""
+    return a if a <= b or a != a else b
+
+
+@njit(cache=True, inline="always")
+def _clip(x: float, lo: float, hi: float) -> float:
+    """np.clip of a float between two floats (a NaN x stays NaN)."""
+    if x == x:
+        x = x if x > lo else lo
+    if x == x:
+        x = x if x < hi else hi
+    return x
+
+
+@njit(cache=True, inline="always")
+def _mod(a: float, b: float) -> float:
+    """np.mod(a, b) for b > 0: the exact remainder in [0, b), +0.0 for zeros (Python's float %).
+
+    libm's fmod costs ≈ 25 ns; within one period of [0, b) the same result is a single exact operation
+    (a − b is exact for b ≤ a ≤ 2b, Sterbenz) or the same rounded a + b that np.mod adds below 0."""
+    if 0.0 < a < b:
+        return a
+    if b <= a < 2.0 * b:
+        return a - b
+    if -b <= a < 0.0:
+        return a + b
+    if a == 0.0:
+        return 0.0
+    return a % b
+
+
+# --------------------------------------------------------------------------------------------------
+# DEM queries
+
+
+@njit(cache=True, inline="always")
+def _pixel_coords(lat: float, lon: float, grid: DemGrid) -> tuple[float, float]:
+    """Continuous zero-based (line, sample) [pixel] of (lat, lon) [rad] (Dem._pixel_coords of np.degrees)."""
+    res = grid.pixels_per_degree
+    line = grid.line_offset - lat * (180.0 / math.pi) * res
+    lon_rel = _mod(lon * (180.0 / math.pi) - grid.west_edge_deg, 360.0)  # [0, 360) east of the west edge
+    sample = grid.sample_offset + (grid.west_edge_deg + lon_rel - grid.center_lon_deg) * res
+    return line, sample
+
+
+@njit(cache=True, inline="always")
+def _patch(lat: float, lon: float, grid: DemGrid) -> tuple[bool, int, float, float, bool, bool]:
+    """The bilinear patch around (lat, lon) [rad] (Dem._patch): on-grid flag, flat index of its north-west
+    post in the padded height grid, fractions fx (east) and fy (south) [pixel], and whether the point lies
+    inside the patch east-west and north-south (False where clamped to an edge). Off-grid points get the
+    patch of (0°, 0°)."""
+    line, sample = _pixel_coords(lat, lon, grid)
+    nl, ns = grid.lines, grid.samples
+    ok = abs(lat) <= _HALF_PI_TOL and line >= -0.5 - _PIXEL_TOL and line <= nl - 0.5 + _PIXEL_TOL
+    if grid.is_global:
+        ok = ok and math.isfinite(sample)
+    else:
+        ok = ok and sample >= -0.5 - _PIXEL_TOL and sample <= ns - 0.5 + _PIXEL_TOL
+    if not ok:
+        line, sample = _pixel_coords(0.0, 0.0, grid)
+    y = _minimum(_maximum(line, 0.0), nl - 1.0)
+    i0 = min(math.floor(y), nl - 2)
+    fy = y - i0
+    if grid.is_global:
+        x = _mod(sample, float(ns))
+        j0 = min(math.floor(x), ns - 1)
+        in_x = True
+    else:
+        x = _minimum(_maximum(sample, 0.0), ns - 1.0)
+        in_x = x == sample
+        j0 = min(math.floor(x), ns - 2)
+    fx = x - j0
+    return ok, i0 * (ns + 1) + j0, fx, fy, in_x, y == line
+
+
+@njit(cache=True, inline="always")
+def _interpolate(h00: float, h01: float, h10: float, h11: float, fx: float, fy: float) -> float:
+    """Bilinear height [m] in a patch from its corner heights [m] (north-west, north-east, south-west,
+    south-east) and the fractions fx (east), fy (south)."""
+    top = h00 + fx * (h01 - h00)
+    bottom = h10 + fx * (h11 - h10)
+    return top + fy * (bottom - top)
+
+
+@njit(cache=True)
+def dem_height(lat: Array, lon: Array, heights: Array, grid: DemGrid) -> Array:
+    """Bilinear heights [m] at points (lat, lon) (P,) [rad]; NaN off the grid (Dem.height).
+
+    ``heights``: the flat padded grid of ``Dem._heights`` (rows of samples + 1 posts) [m]."""
+    width = grid.samples + 1  # posts per row of the padded grid
+    out = np.empty(lat.size)
+    for i in range(lat.size):
+        ok, k, fx, fy, _, _ = _patch(lat[i], lon[i], grid)
+        h = _interpolate(heights[k], heights[k + 1], heights[k + width], heights[k + width + 1], fx, fy)
+        out[i] = h if ok else math.nan
+    return out
+
+
+@njit(cache=True)
+def dem_height_gradient(lat: Array, lon: Array, heights: Array, grid: DemGrid) -> tuple[Array, Array, Array]:
+    """Heights [m] and slopes ∂h/∂east, ∂h/∂north [m/m] at points (lat, lon) (P,) [rad]
+    (Dem.height_gradient); NaN off the grid, slopes 0 along clamped directions."""
+    n = lat.size
+    width = grid.samples + 1
+    h = np.empty(n)
+    de = np.empty(n)
+    dn = np.empty(n)
+    for i in range(n):
+        ok, k, fx, fy, in_x, in_y = _patch(lat[i], lon[i], grid)
+        south = k + width
+        h00, h01, h10, h11 = heights[k], heights[k + 1], heights[south], heights[south + 1]
+        top = h00 + fx * (h01 - h00)
+        bottom = h10 + fx * (h11 - h10)
+        if not ok:
+            h[i] = de[i] = dn[i] = math.nan
+            continue
+        h[i] = top + fy * (bottom - top)
+        dh_dx = (1.0 - fy) * (h01 - h00) + fy * (h11 - h10) if in_x else 0.0  # per sample
+        dh_dy = bottom - top if in_y else 0.0  # per line (southward)
+        cos_eff = _maximum(math.cos(lat[i]), grid.cos_floor)
+        de[i] = dh_dx / (grid.pixel_m * cos_eff)
+        dn[i] = -dh_dy / grid.pixel_m
+    return h, de, dn
+
+
+@njit(cache=True)
+def dem_slope_bound_near(lat: Array, span_deg: float, bounds: Array, grid: DemGrid) -> Array:
+    """Bound of |∇h| [m/m] over the latitude band [lat − span, lat + span] of each point (P,) [rad]
+    (Dem.max_slope_near), from ``bounds``, the DEM's bound per row of patches (``_patch_slope_bounds``:
+    north strip, patches between rows, south strip) and ``span_deg`` [deg]; NaN at a NaN latitude."""
+    out = np.empty(lat.size)
+    nl = grid.lines
+    for i in range(lat.size):
+        if lat[i] != lat[i]:
+            out[i] = math.nan
+            continue
+        deg = lat[i] * (180.0 / math.pi)
+        line_a = grid.line_offset - _minimum(deg + span_deg, 90.0) * grid.pixels_per_degree
+        line_b = grid.line_offset - _maximum(deg - span_deg, -90.0) * grid.pixels_per_degree
+        k_lo = min(max(math.floor(line_a), 0), nl)  # patch k spans lines [k − 1, k]
+        k_hi = min(max(math.ceil(line_b) + 1, 0), nl)
+        bound = bounds[k_lo]
+        for k in range(k_lo + 1, k_hi + 1):
+            bound = _maximum(bound, bounds[k])
+        out[i] = bound
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Ray cast
+
+
+@njit(cache=True)
+def _height_above_dem(
+    x: Array,
+    y: Array,
+    z: Array,
+    n: int,
+    heights: Array,
+    grid: DemGrid,
+    atan2,
+    buf: Array,
+    g: Array,
+    rho: Array,
+) -> None:
+    """Height above the terrain g[:n] [m] and radius rho[:n] [m] of the Moon-fixed points (x, y, z)[:n] [m]
+    (raycast._g_xyz: frames.mcmf_to_llh, then the DEM's height). ``atan2``: :data:`ATAN2`; ``buf``: scratch
+    of (3, ≥ n)."""
+    rxy, lat, lon = buf[0], buf[1], buf[2]
+    for i in range(n):
+        rxy[i] = math.hypot(x[i], y[i])
+    _atan2(atan2, z, rxy, lat, n)
+    _atan2(atan2, y, x, lon, n)
+    width = grid.samples + 1
+    for i in range(n):
+        alt = math.sqrt(rxy[i] * rxy[i] + z[i] * z[i]) - R_MOON
+        ok, k, fx, fy, _, _ = _patch(lat[i], lon[i], grid)
+        h = _interpolate(heights[k], heights[k + 1], heights[k + width], heights[k + width + 1], fx, fy)
+        g[i] = alt - (h if ok else math.nan)
+        rho[i] = alt + R_MOON
+
+
+@njit(cache=True, error_model="numpy")
+def march_dem(
+    origin: Array,
+    u: Array,
+    lip: Array,
+    heights: Array,
+    grid: DemGrid,
+    max_range_m: float,
+    tol_m: float,
+    max_iter: int,
+    refine: int,
+    atan2,
+) -> tuple[Array, int, int, int]:
+    """Range [m] along each ray from ``origin`` (R, 3) [m, Moon-fixed] along the unit vector ``u`` (R, 3) to
+    its first crossing of the DEM surface (NaN: none within ``max_range_m`` [m] or unresolved after
+    ``max_iter`` steps; 0: the origin lies below the surface), with ``lip`` (R,) [m/m] each ray's slope bound
+    and ``atan2`` :data:`ATAN2` (an argument, not a global, so that the compiled kernel can be cached).
+
+    The conservative march, bracket and Illinois refinement of :func:`~touchdown.moon.terrain.raycast.raycast`
+    (see its module docstring), ray by ray in the same operations. The rays still marching advance together
+    one step at a time, so that the atan2 of all their points is one call of numpy's loop.
+    Returns (range, iterations of the slowest ray, terrain point queries, unresolved rays)."""
+    n = origin.shape[0]
+    out = np.full(n, np.nan)
+    ox, oy, oz = origin[:, 0].copy(), origin[:, 1].copy(), origin[:, 2].copy()
+    buf = np.empty((3, n))
+    px, py, pz = np.empty(n), np.empty(n), np.empty(n)  # per live slot j: the point of its step
+    t_new, g_new, rho_new = np.empty(n), np.empty(n), np.empty(n)
+
+    g, rho = np.empty(n), np.empty(n)  # per ray: at its current point
+    _height_above_dem(ox, oy, oz, n, heights, grid, atan2, buf, g, rho)
+    evaluations = n
+    # per ray, the last step's bracket: t_prev (g_prev > 0) → t_hit (g_hit); NaN g_hit: no crossing found
+    t = np.zeros(n)
+    t_prev, g_prev = np.zeros(n), np.full(n, np.nan)
+    t_hit, g_hit = np.zeros(n), np.full(n, np.nan)
+    cx, cy, cz = np.empty(n), np.empty(n), np.empty(n)  # per ray: its current point
+    live = np.empty(n, np.intp)
+    n_live = 0
+    for i in range(n):
+        if g[i] <= 0.0:
+            out[i] = 0.0
+        elif g[i] > 0.0:
+            live[n_live] = i
+            n_live += 1
+        cx[i] = ox[i] + t[i] * u[i, 0]
+        cy[i] = oy[i] + t[i] * u[i, 1]
+        cz[i] = oz[i] + t[i] * u[i, 2]
+
+    it = 0
+    while n_live > 0 and it < max_iter:
+        it += 1
+        for j in range(n_live):
+            i = live[j]
+            ux, uy, uz = u[i, 0], u[i, 1], u[i, 2]
+            cos_v = (cx[i] * ux + cy[i] * uy + cz[i] * uz) / rho[i]
+            sin_a = math.sqrt(_maximum(0.0, 1.0 - cos_v * cos_v))
+            rho_lo = _maximum(rho[i] - g[i], 1.0)
+            k = 1.0 + (sin_a + g[i] / rho_lo) * lip[i] * R_MOON / rho_lo
+            step = g[i] / k
+            t_new[j] = t[i] + _maximum(step, tol_m)
+            px[j] = ox[i] + t_new[j] * ux
+            py[j] = oy[i] + t_new[j] * uy
+            pz[j] = oz[i] + t_new[j] * uz
+        _height_above_dem(px, py, pz, n_live, heights, grid, atan2, buf, g_new, rho_new)
+        evaluations += n_live
+        still = 0
+        for j in range(n_live):
+            i = live[j]
+            if g_new[j] <= 0.0 or t_new[j] > max_range_m:  # crossed, or beyond the maximum range
+                t_prev[i], g_prev[i] = t[i], g[i]
+                t_hit[i], g_hit[i] = t_new[j], g_new[j]
+            else:
+                live[still] = i
+                still += 1
+            t[i], g[i], rho[i] = t_new[j], g_new[j], rho_new[j]
+            cx[i], cy[i], cz[i] = px[j], py[j], pz[j]
+        n_live = still
+    unresolved = n_live  # unresolved rays keep g_hit = NaN: no answer
+
+    hit = np.empty(n, np.intp)
+    n_hit = 0
+    for i in range(n):
+        if g_hit[i] <= 0.0 and out[i] != out[i]:
+            hit[n_hit] = i
+            n_hit += 1
+    a, b, ga, gb = np.empty(n_hit), np.empty(n_hit), np.empty(n_hit), np.empty(n_hit)
+    for j in range(n_hit):
+        i = hit[j]
+        a[j], b[j], ga[j], gb[j] = t_prev[i], t_hit[i], g_prev[i], g_hit[i]
+    c = np.empty(n_hit)
+    for _ in range(refine):  # Illinois regula falsi inside the bracket [a, b], g(a) > 0 ≥ g(b)
+        for j in range(n_hit):
+            i = hit[j]
+            c[j] = _clip(b[j] - gb[j] * (b[j] - a[j]) / (gb[j] - ga[j]), a[j], b[j])
+            px[j] = ox[i] + c[j] * u[i, 0]
+            py[j] = oy[i] + c[j] * u[i, 1]
+            pz[j] = oz[i] + c[j] * u[i, 2]
+        _height_above_dem(px, py, pz, n_hit, heights, grid, atan2, buf, g_new, rho_new)
+        evaluations += n_hit
+        for j in range(n_hit):
+            gc = g_new[j]
+            if gc > 0.0:
+                a[j], ga[j] = c[j], gc
+                gb[j] = 0.5 * gb[j]
+            else:
+                ga[j] = 0.5 * ga[j]
+                b[j], gb[j] = c[j], gc
+    for j in range(n_hit):
+        r = b[j] if gb[j] == ga[j] else b[j] - gb[j] * (b[j] - a[j]) / (gb[j] - ga[j])
+        r = _clip(r, a[j], b[j])
+        out[hit[j]] = r if r <= max_range_m else math.nan
+    return out, it, evaluations, unresolved

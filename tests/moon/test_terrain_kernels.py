@@ -1,0 +1,193 @@
+"""The numba terrain kernels give the numpy code's bits: DEM heights, slopes, slope bounds and the ray cast.
+
+Oracle: the same :class:`Dem` with its kernels switched off (``kernel_grid`` None), which takes the numpy
+path (``Dem._bilinear``, the numpy ``max_slope_near`` and the numpy march of ``raycast``), on random points
+and rays over LDEM_4 and over a regional tile with missing posts.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from touchdown.moon.frames import enu_basis, llh_to_mcmf
+from touchdown.moon.terrain import kernels
+from touchdown.moon.terrain.dem import Dem, read_dem
+from touchdown.moon.terrain.raycast import RaycastStats, raycast
+
+
+def numpy_twin(dem: Dem) -> Dem:
+    """A copy of ``dem`` that answers through the numpy code (no kernel grid)."""
+    twin = copy.copy(dem)
+    twin.__dict__["kernel_grid"] = None
+    return twin
+
+
+def write_tile(folder: Path, dn: np.ndarray, *, res: float, north_deg: float, west_deg: float) -> Path:
+    """A regional PC_REAL PDS3 tile (missing posts: −32768) whose north-west pixel edge is at north/west."""
+    lines, samples = dn.shape
+    dn.astype("<f4").tofile(folder / "TILE.IMG")
+    (folder / "TILE.LBL").write_text(
+        f"""PDS_VERSION_ID = "PDS3"
+RECORD_BYTES = {samples * 4}
+^IMAGE = "TILE.IMG"
+OBJECT = IMAGE
+  LINES = {lines}
+  LINE_SAMPLES = {samples}
+  SAMPLE_TYPE = PC_REAL
+  SAMPLE_BITS = 32
+  UNIT = METER
+  SCALING_FACTOR = 1.0
+  MISSING_CONSTANT = -32768
+END_OBJECT = IMAGE
+OBJECT = IMAGE_MAP_PROJECTION
+  MAP_PROJECTION_TYPE = "SIMPLE CYLINDRICAL"
+  MAP_RESOLUTION = {res} <pix/deg>
+  A_AXIS_RADIUS = 1737.4 <km>
+  CENTER_LATITUDE = 0 <deg>
+  CENTER_LONGITUDE = 0 <deg>
+  LINE_PROJECTION_OFFSET = {north_deg * res - 0.5} <pix>
+  SAMPLE_PROJECTION_OFFSET = {-west_deg * res - 0.5} <pix>
+END_OBJECT = IMAGE_MAP_PROJECTION
+END
+"""
+    )
+    return folder / "TILE.LBL"
+
+
+@pytest.fixture(scope="module")
+def ldem4(lola_label: Path) -> Dem:
+    return read_dem(lola_label)
+
+
+@pytest.fixture(scope="module")
+def tile(tmp_path_factory: pytest.TempPathFactory) -> Dem:
+    rng = np.random.default_rng(5)
+    dn = rng.normal(-1500.0, 400.0, (40, 60))
+    dn[10:13, 20:24] = -32768.0  # missing posts: NaN heights
+    return read_dem(write_tile(tmp_path_factory.mktemp("tile"), dn, res=64.0, north_deg=45.5, west_deg=10.25))
+
+
+def random_points(dem: Dem, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points over and around ``dem`` [rad], with poles, exact pixel centres and edges, NaN and inf."""
+    rng = np.random.default_rng(seed)
+    lat_deg = rng.uniform(dem.south_edge_deg - 0.2, dem.north_edge_deg + 0.2, n)
+    west = dem.west_edge_deg
+    lon_deg = rng.uniform(west - 0.2, west + dem.samples / dem.pixels_per_degree + 0.2, n)
+    lon_deg[: n // 8] += 360.0 * rng.integers(-3, 4, n // 8)  # other turns
+    k = n // 4
+    centre_lat, centre_lon = dem.pixel_center_deg(
+        rng.integers(0, dem.lines, k), rng.integers(0, dem.samples, k)
+    )
+    lat_deg[k : 2 * k], lon_deg[k : 2 * k] = centre_lat, centre_lon
+    edge_lat, edge_lon = dem.pixel_center_deg(
+        rng.integers(0, dem.lines, k) + 0.5, rng.integers(0, dem.samples, k) - 0.5
+    )
+    lat_deg[2 * k : 3 * k : 2], lon_deg[2 * k + 1 : 3 * k : 2] = edge_lat[::2], edge_lon[1::2]
+    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
+    special = [0.0, -0.0, math.pi / 2, -math.pi / 2, math.pi / 2 + 1e-13, 2.0, np.nan, np.inf, -np.inf]
+    lat[-len(special) :] = special
+    lon[-2 * len(special) : -len(special)] = special
+    return lat, lon
+
+
+@pytest.mark.parametrize("which", ["ldem4", "tile"])
+def test_heights_and_slopes_are_the_numpy_bits(which: str, request: pytest.FixtureRequest) -> None:
+    dem = request.getfixturevalue(which)
+    assert dem.kernel_grid is not None
+    twin = numpy_twin(dem)
+    lat, lon = random_points(dem, 20_000, seed=1)
+    assert np.array_equal(dem.height(lat, lon), twin.height(lat, lon), equal_nan=True)
+    for got, expected in zip(dem.height_gradient(lat, lon), twin.height_gradient(lat, lon), strict=True):
+        assert np.array_equal(got, expected, equal_nan=True)
+    # shapes: broadcasting and scalars as before
+    grid = lat[:12].reshape(3, 4)
+    assert np.array_equal(dem.height(grid, 0.3), twin.height(grid, 0.3), equal_nan=True)
+    inside = np.radians(dem.pixel_center_deg(3.3, 4.6))
+    assert dem.height(*inside) == twin.height(*inside)
+    assert isinstance(dem.height(*inside), float)
+
+
+@pytest.mark.parametrize("which", ["ldem4", "tile"])
+def test_slope_bounds_near_are_the_numpy_bits(which: str, request: pytest.FixtureRequest) -> None:
+    dem = request.getfixturevalue(which)
+    lat, _ = random_points(dem, 5_000, seed=2)
+    lat = lat[np.isfinite(lat)]  # the numpy code has no answer for NaN
+    for reach in (0.0, 1e-4, 0.01, 0.3):
+        assert np.array_equal(dem.max_slope_near(lat, reach), numpy_twin(dem).max_slope_near(lat, reach))
+
+
+def rays(dem: Dem, n: int, seed: int, *, alt: tuple[float, float], max_tilt_deg: float):
+    """Origins above random points of ``dem`` and directions up to ``max_tilt_deg`` from nadir (a few up)."""
+    rng = np.random.default_rng(seed)
+    lat_deg = rng.uniform(dem.south_edge_deg, dem.north_edge_deg, n)
+    lon_deg = dem.west_edge_deg + rng.uniform(0.0, dem.samples / dem.pixels_per_degree, n)
+    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
+    origin = llh_to_mcmf(lat, lon, rng.uniform(*alt, n))
+    east, north, up = enu_basis(lat, lon)
+    tilt = np.radians(rng.uniform(0.0, max_tilt_deg, n))
+    tilt[: n // 5] = 0.0
+    tilt[n // 5 : n // 5 + n // 20] = np.radians(120.0)  # pointing up: no hit
+    az = rng.uniform(0.0, 2 * np.pi, n)
+    horiz = np.cos(az)[:, None] * north + np.sin(az)[:, None] * east
+    return origin, -np.cos(tilt)[:, None] * up + np.sin(tilt)[:, None] * horiz * rng.uniform(0.5, 2.0, (n, 1))
+
+
+@pytest.mark.parametrize(
+    ("which", "alt", "max_range", "max_tilt"),
+    [
+        ("ldem4", (-3000.0, 12_000.0), 10_000.0, 60.0),  # origins below the surface, misses, beyond range
+        ("ldem4", (50.0, 30_000.0), 100_000.0, 85.0),
+        ("tile", (-2000.0, 3_000.0), 5_000.0, 70.0),  # off the tile's edge and over missing posts: NaN
+    ],
+)
+def test_ray_cast_is_the_numpy_march(
+    which: str, alt: tuple[float, float], max_range: float, max_tilt: float, request: pytest.FixtureRequest
+) -> None:
+    dem = request.getfixturevalue(which)
+    origin, u = rays(dem, 600, seed=3, alt=alt, max_tilt_deg=max_tilt)
+    got_stats, expected_stats = RaycastStats(), RaycastStats()
+    got = raycast(dem, origin, u, max_range, max_iter=300, stats=got_stats)
+    expected = raycast(numpy_twin(dem), origin, u, max_range, max_iter=300, stats=expected_stats)
+    assert np.array_equal(got, expected, equal_nan=True)
+    assert got_stats == expected_stats
+    assert np.any(got == 0.0) and np.any(np.isnan(got)) and np.sum(got > 0.0) > 100
+    # each ray's range is its own: the same alone, in another order or in another batch
+    assert np.array_equal(
+        got[::-1], raycast(dem, origin[::-1], u[::-1], max_range, max_iter=300), equal_nan=True
+    )
+    single = [raycast(dem, origin[i], u[i], max_range, max_iter=300)[0] for i in range(0, 600, 37)]
+    assert np.array_equal(got[::37], single, equal_nan=True)
+
+
+def test_numpy_arctan2_loop_gives_numpy_bits() -> None:
+    if kernels.ATAN2 is None:
+        pytest.skip("numpy's arctan2 loop is not readable here (the kernels use libm's atan2)")
+    rng = np.random.default_rng(4)
+    for n in (1, 5, 8, 13, 1000):
+        y, x = rng.normal(size=n) * 1e6, rng.normal(size=n)
+        out = np.empty(n)
+        kernels._atan2(kernels.ATAN2, y, x, out, n)
+        assert np.array_equal(out, np.arctan2(y, x))
+
+
+@pytest.mark.parametrize("b", [360.0, 1440.0, 7.0])
+def test_mod_is_numpy_mod(b: float) -> None:
+    rng = np.random.default_rng(6)
+    a = np.concatenate(
+        [
+            rng.uniform(-4 * b, 4 * b, 10_000),
+            np.array([0.0, -0.0, b, -b, 2 * b, -2 * b, 3 * b, b - 1e-13, -1e-300, 1e-300, 1e300, -1e300]),
+            np.nextafter(np.array([b, -b, 2 * b, 0.0]), np.inf),
+            np.nextafter(np.array([b, -b, 2 * b, 0.0]), -np.inf),
+            np.array([np.nan, np.inf, -np.inf]),
+        ]
+    )
+    got = np.array([kernels._mod(v, b) for v in a])
+    expected = np.mod(a, b)
+    assert np.array_equal(got, expected, equal_nan=True)
+    assert np.array_equal(np.signbit(got), np.signbit(expected))
