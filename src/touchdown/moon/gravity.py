@@ -167,7 +167,7 @@ def kernel_spec(model: object) -> tuple[int, FieldParams] | None:
     return None
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def field_acceleration(
     code: int, p0: float, p1: float, p2: float, x: float, y: float, z: float
 ) -> tuple[float, float, float]:
@@ -175,7 +175,8 @@ def field_acceleration(
 
     Parameters (p0, p1, p2): (GM [m³/s²], –, –) for ``POINT_MASS``; (GM, J2, R [m]) for ``ZONAL_J2``;
     the field vector [m/s²] for ``UNIFORM``. The operations are those of the numpy formulas, in the same
-    order. Scalars only, so that it compiles into the truth-dynamics kernels without array bookkeeping.
+    order; division by zero gives ±inf/NaN as numpy does. Scalars only and inlined, so that it compiles into
+    the truth-dynamics kernels without array bookkeeping and vectorises there.
     """
     if code == POINT_MASS:
         rn = math.sqrt(x * x + y * y + z * z)
@@ -194,7 +195,7 @@ def field_acceleration(
     return p0, p1, p2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _field_rows(code: int, p0: float, p1: float, p2: float, r: Array, out: Array) -> None:
     """``out[i] = field_acceleration(r[i])`` for points r (P, 3) [m]."""
     for i in range(r.shape[0]):
