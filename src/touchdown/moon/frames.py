@@ -23,6 +23,9 @@ the body's angular velocity relative to *a* expressed in body axes,
 
 Every function is batch-first: leading axes are broadcast, the last axis holds the components. Vector
 algebra is written component by component so that a trajectory's numbers do not depend on batch size.
+Batches of one row per trajectory (2-D float64, (N, 3) or (N, 4)) go through compiled per-row kernels
+(``moon._frames_kernels``) with the same operations in the same order: the same bits, without numpy's
+per-call overhead; every other shape takes the numpy code below.
 """
 
 from __future__ import annotations
@@ -30,9 +33,24 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from touchdown.moon import _frames_kernels as _k
 from touchdown.moon.constants import OMEGA_MOON, R_MOON
 
 Array = NDArray[np.float64]
+
+_CONJUGATE = np.array([1.0, -1.0, -1.0, -1.0])
+_CONJUGATE.flags.writeable = False
+
+
+def _rows(a: object, width: int) -> bool:
+    """True for a 2-D float64 array of ``width`` columns: one row per trajectory, the kernels' case."""
+    return type(a) is np.ndarray and a.ndim == 2 and a.shape[1] == width and a.dtype == np.float64
+
+
+def _row_pair(a: object, b: object, width_a: int, width_b: int) -> bool:
+    """``_rows`` for two arrays with the same number of rows."""
+    return _rows(a, width_a) and _rows(b, width_b) and a.shape[0] == b.shape[0]
+
 
 # --------------------------------------------------------------------------------------------------
 # 3-vectors
@@ -40,11 +58,15 @@ Array = NDArray[np.float64]
 
 def dot(a: Array, b: Array) -> Array:
     """Dot product over the last axis."""
+    if _row_pair(a, b, 3, 3):
+        return _k.dot_rows(a, b)
     return a[..., 0] * b[..., 0] + a[..., 1] * b[..., 1] + a[..., 2] * b[..., 2]
 
 
 def cross(a: Array, b: Array) -> Array:
     """Cross product over the last axis."""
+    if _row_pair(a, b, 3, 3):
+        return _k.cross_rows(a, b)
     return np.stack(
         (
             a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1],
@@ -57,16 +79,22 @@ def cross(a: Array, b: Array) -> Array:
 
 def norm(a: Array) -> Array:
     """Euclidean norm over the last axis."""
+    if _rows(a, 3):
+        return _k.norm_rows(a)
     return np.sqrt(dot(a, a))
 
 
 def unit(a: Array) -> Array:
     """``a / |a|`` over the last axis."""
+    if _rows(a, 3):
+        return _k.unit_rows(a)
     return a / norm(a)[..., None]
 
 
 def matvec(m: Array, v: Array) -> Array:
     """``m @ v`` for stacks of 3×3 matrices and 3-vectors, written out (no BLAS)."""
+    if _rows(v, 3) and type(m) is np.ndarray and m.shape == (v.shape[0], 3, 3) and m.dtype == np.float64:
+        return _k.matvec_rows(m, v)
     return np.stack(
         (
             m[..., 0, 0] * v[..., 0] + m[..., 0, 1] * v[..., 1] + m[..., 0, 2] * v[..., 2],
@@ -88,6 +116,8 @@ def transpose(m: Array) -> Array:
 
 def quat_multiply(p: Array, q: Array) -> Array:
     """Hamilton product ``p ⊗ q``."""
+    if _row_pair(p, q, 4, 4):
+        return _k.quat_multiply_rows(p, q)
     pw, px, py, pz = p[..., 0], p[..., 1], p[..., 2], p[..., 3]
     qw, qx, qy, qz = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
     return np.stack(
@@ -103,11 +133,15 @@ def quat_multiply(p: Array, q: Array) -> Array:
 
 def quat_conjugate(q: Array) -> Array:
     """Conjugate (the inverse rotation for a unit quaternion)."""
-    return q * np.array([1.0, -1.0, -1.0, -1.0])
+    if _rows(q, 4):
+        return _k.quat_conjugate_rows(q, _CONJUGATE)
+    return q * _CONJUGATE
 
 
 def quat_normalize(q: Array) -> Array:
     """Unit quaternion with a non-negative scalar part."""
+    if _rows(q, 4):
+        return _k.quat_normalize_rows(q)
     n = np.sqrt(q[..., 0] ** 2 + q[..., 1] ** 2 + q[..., 2] ** 2 + q[..., 3] ** 2)
     sign = np.where(q[..., 0] < 0.0, -1.0, 1.0)
     return q * (sign / n)[..., None]
@@ -115,6 +149,8 @@ def quat_normalize(q: Array) -> Array:
 
 def quat_rotate(q_a_to_b: Array, v_a: Array) -> Array:
     """Components in frame *b* of the vector whose components in frame *a* are ``v_a``."""
+    if _row_pair(q_a_to_b, v_a, 4, 3):
+        return _k.quat_rotate_rows(q_a_to_b, v_a)
     w = q_a_to_b[..., 0:1]
     u = q_a_to_b[..., 1:4]
     t = 2.0 * cross(u, v_a)
@@ -123,6 +159,8 @@ def quat_rotate(q_a_to_b: Array, v_a: Array) -> Array:
 
 def quat_to_dcm(q_a_to_b: Array) -> Array:
     """Direction cosine matrix ``C_a_to_b`` (…, 3, 3) with ``v_b = C_a_to_b @ v_a``."""
+    if _rows(q_a_to_b, 4):
+        return _k.quat_to_dcm_rows(q_a_to_b)
     w, x, y, z = q_a_to_b[..., 0], q_a_to_b[..., 1], q_a_to_b[..., 2], q_a_to_b[..., 3]
     return np.stack(
         (
@@ -193,6 +231,8 @@ def mci_to_mcmf(r_mci: Array, t: ArrayLike) -> Array:
     """Position components from ``mci`` to ``mcmf`` at time t [s]."""
     theta = rotation_angle(t)
     c, s = np.cos(theta), np.sin(theta)
+    if theta.ndim == 0 and _rows(r_mci, 3):
+        return _k.rotate_z_rows(r_mci, float(c), float(s))
     x, y, z = r_mci[..., 0], r_mci[..., 1], r_mci[..., 2]
     return np.stack((c * x + s * y, -s * x + c * y, z + 0.0 * c), axis=-1)
 
@@ -201,6 +241,8 @@ def mcmf_to_mci(r_mcmf: Array, t: ArrayLike) -> Array:
     """Position components from ``mcmf`` to ``mci`` at time t [s]."""
     theta = rotation_angle(t)
     c, s = np.cos(theta), np.sin(theta)
+    if theta.ndim == 0 and _rows(r_mcmf, 3):  # the inverse turn: c x − s y = c x + (−s) y exactly
+        return _k.rotate_z_rows(r_mcmf, float(c), -float(s))
     x, y, z = r_mcmf[..., 0], r_mcmf[..., 1], r_mcmf[..., 2]
     return np.stack((c * x - s * y, s * x + c * y, z + 0.0 * c), axis=-1)
 
@@ -214,6 +256,11 @@ def omega_vector(shape: tuple[int, ...] = ()) -> Array:
 
 def velocity_mci_to_mcmf(r_mci: Array, v_mci: Array, t: ArrayLike) -> Array:
     """Velocity relative to the rotating Moon, in ``mcmf`` components: ``C (v − ω × r)``."""
+    if _row_pair(r_mci, v_mci, 3, 3):
+        theta = rotation_angle(t)
+        if theta.ndim == 0:
+            c, s = float(np.cos(theta)), float(np.sin(theta))
+            return _k.velocity_mci_to_mcmf_rows(r_mci, v_mci, OMEGA_MOON, c, s)
     v_rel = v_mci - cross(omega_vector(r_mci.shape[:-1]), r_mci)
     return mci_to_mcmf(v_rel, t)
 
@@ -233,6 +280,8 @@ def llh_to_mcmf(lat: ArrayLike, lon: ArrayLike, h: ArrayLike, radius: float = R_
     lat, lon, h = np.broadcast_arrays(*(np.asarray(a, dtype=float) for a in (lat, lon, h)))
     rho = radius + h
     clat = np.cos(lat)
+    if lat.ndim == 1:
+        return _k.spherical_rows(rho, clat, np.sin(lat), np.cos(lon), np.sin(lon))
     return np.stack((rho * clat * np.cos(lon), rho * clat * np.sin(lon), rho * np.sin(lat)), axis=-1)
 
 
@@ -248,6 +297,8 @@ def enu_basis(lat: ArrayLike, lon: ArrayLike) -> tuple[Array, Array, Array]:
     lat = np.asarray(lat, dtype=float)
     lon = np.asarray(lon, dtype=float)
     slat, clat, slon, clon = np.sin(lat), np.cos(lat), np.sin(lon), np.cos(lon)
+    if lat.ndim == 1 and lon.shape == lat.shape:
+        return _k.enu_basis_rows(slat, clat, slon, clon)
     east = np.stack((-slon, clon, np.zeros_like(slon)), axis=-1)
     north = np.stack((-slat * clon, -slat * slon, clat), axis=-1)
     up = np.stack((clat * clon, clat * slon, slat), axis=-1)
