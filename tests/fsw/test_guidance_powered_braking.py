@@ -57,9 +57,11 @@ def test_vertical_channel_is_the_e_guidance_solution():
     assert t_go == pytest.approx(t_rocket, rel=1e-4)
 
 
-def fly_braking(law, h0, v0, m0, thrust_n, ve, g, dt=0.05, t_max=2000.0):
-    """Flat ground, constant g, a point mass of falling mass at full thrust; RK4 until the law completes."""
-    y = np.array([0.0, 0.0, h0, v0, 0.0, 0.0, m0])
+def fly_braking(law, h0, v0, m0, thrust_n, ve, g, dt=0.05, t_max=2000.0, hdot0=0.0, hdot_min=None):
+    """Flat ground, constant g, a point mass of falling mass at full thrust; RK4 until the law completes.
+    ``hdot0``: initial vertical rate [m/s]; ``hdot_min``: a list that receives the lowest one flown [m/s]."""
+    y = np.array([0.0, 0.0, h0, v0, 0.0, hdot0, m0])
+    lowest = 0.0
 
     def rhs(y):
         a_max = thrust_n / y[6]
@@ -71,7 +73,10 @@ def fly_braking(law, h0, v0, m0, thrust_n, ve, g, dt=0.05, t_max=2000.0):
     t = 0.0
     while t < t_max:
         k1, cmd = rhs(y)
+        lowest = min(lowest, y[5])
         if cmd.complete[0]:
+            if hdot_min is not None:
+                hdot_min.append(lowest)
             return t, y
         k2, _ = rhs(y + dt / 2 * k1)
         k3, _ = rhs(y + dt / 2 * k2)
@@ -105,6 +110,47 @@ def test_never_thrusts_down_and_climbs_when_below_the_gate():
     cmd = law.command(0.0, r, v, g, 2.0)
     assert cmd.a_thrust_site[0, 2] == 0.0 and cmd.a_thrust_site[0, 0] == pytest.approx(-2.0)
     assert cmd.a_thrust_site[1, 2] > G  # below the gate and sinking: it arrests the sink rate first
+
+
+def test_descent_rate_limit_is_a_first_order_floor_on_the_vertical_command():
+    """High above the gate the E-guidance solution lets the lander fall; past the limit v_lim the vertical
+    command becomes ḧ = (−v_lim − ḣ)/τ with τ = 2 s: a_z = ḧ − g_z − v_h²/(R + h)."""
+    v_lim, hdot, h, v_h, a_max = 66.0, -76.0, 9000.0, 100.0, 9.0
+    args = (0.0, np.array([[0.0, 0.0, h]]), np.array([[v_h, 0.0, hdot]]), np.array([[0.0, 0.0, -G]]), a_max)
+    free = PoweredBrakingGuidance(PoweredBrakingParams(gate_altitude_m=2000.0, gate_vertical_rate_mps=-66.0))
+    assert free.command(*args).a_thrust_site[0, 2] == 0.0  # far too high: lets gravity act
+    limited = PoweredBrakingGuidance(
+        PoweredBrakingParams(gate_altitude_m=2000.0, gate_vertical_rate_mps=-66.0, max_descent_rate_mps=v_lim)
+    )
+    a_z = (-v_lim - hdot) / 2.0 + G - v_h**2 / (R_MOON + h)
+    assert limited.command(*args).a_thrust_site[0, 2] == pytest.approx(a_z, rel=1e-12)
+
+
+def test_descent_rate_limit_holds_in_closed_loop():
+    """Series 1 class numbers, 8 km above the gate and sinking at 60 m/s with only 150 m/s left to brake (what
+    an altimeter correcting a low estimate late in the braking leaves): without the limit the law lets the
+    lander fall to more than 100 m/s and reach the end of the phase 1.2 km below the gate; with v_lim = 66
+    m/s it never exceeds the limit by more than the first-order lag allows (0.5 m/s), and ends at the gate
+    with the horizontal speed nulled."""
+    ve, thrust, m0 = 2900.0, 1600.0, 850.0
+    lowest: dict[str, list[float]] = {"free": [], "limited": []}
+    for key, v_lim in (("free", math.inf), ("limited", 66.0)):
+        p = PoweredBrakingParams(
+            gate_altitude_m=2000.0,
+            gate_vertical_rate_mps=-66.0,
+            exhaust_velocity_mps=ve,
+            reference_radius_m=1e15,
+            max_descent_rate_mps=v_lim,
+        )
+        _, y = fly_braking(
+            PoweredBrakingGuidance(p), 10000.0, 150.0, m0, thrust, ve, G, hdot0=-60.0, hdot_min=lowest[key]
+        )
+        if key == "free":
+            assert lowest["free"][0] < -100.0 and y[2] < 1000.0
+    assert -66.5 < lowest["limited"][0] < -60.0
+    assert abs(y[3]) <= 2.0 and y[2] == pytest.approx(2000.0, abs=100.0)
+    with pytest.raises(InputError, match="max_descent_rate_mps"):
+        PoweredBrakingParams(max_descent_rate_mps=0.0)
 
 
 def test_powered_braking_params_are_checked():

@@ -280,6 +280,9 @@ def guidance_law(sc: schema.Scenario, phase: schema.PhaseLaw, vehicle: Vehicle) 
                 exhaust_velocity_mps=vehicle.effective_exhaust_velocity_mps,
                 complete_speed_mps=phase.complete_speed_mps,
                 t_go_end_s=phase.t_go_end_s,
+                max_descent_rate_mps=math.inf
+                if phase.max_descent_rate_mps is None
+                else phase.max_descent_rate_mps,
             )
         )
     if isinstance(phase, schema.GravityTurnPhase):

@@ -523,6 +523,11 @@ class PoweredBrakingPhase(Model):
     t_go_end_s: PositiveFloat = Field(
         5.0, description="Time to go at or below which the phase ends (also the floor of T in the gains)."
     )
+    max_descent_rate_mps: PositiveFloat | None = Field(
+        None,
+        description="Largest descent rate the braking lets build up (absent: no limit); a lander that finds "
+        "itself higher than it believed is otherwise let fall freely towards the gate.",
+    )
 
 
 PhaseLaw = Annotated[

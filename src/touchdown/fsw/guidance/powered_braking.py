@@ -18,6 +18,10 @@ above the believed terrain):
       a_z   = ḧ_cmd − g_z − v_h² / (R + h)                (centrifugal relief of a curved path)
 
   clamped to [0, a_max] (the law never thrusts downward: it lets gravity do that);
+* descent-rate limit (optional, ``max_descent_rate_mps`` = v_lim): the vertical command never lets the
+  descent grow past v_lim, ḧ_cmd ≥ (−v_lim − ḣ) / τ_lim with τ_lim = 2 s. Without it, a lander that finds
+  itself higher than it believed (an altimeter correcting a low estimate mid-braking) is let fall freely
+  towards the gate and arrives faster than it can stop from;
 * horizontal: the rest of full thrust, against the horizontal velocity, a_h = √(a_max² − a_z²).
 
 θ is solved by a fixed-point iteration (eight passes). ``complete`` when v_h ≤ ``complete_speed_mps`` or
@@ -39,6 +43,8 @@ from touchdown.errors import InputError
 from touchdown.fsw.guidance.base import Array, GuidanceCommand, check_state
 from touchdown.moon.constants import R_MOON
 
+_TAU_LIMIT_S = 2.0  # time constant of the descent-rate limit [s]
+
 
 @dataclass(frozen=True)
 class PoweredBrakingParams:
@@ -48,6 +54,7 @@ class PoweredBrakingParams:
     reference_radius_m: radius of the body for the centrifugal term [m].
     complete_speed_mps: horizontal speed that ends the phase [m/s].
     t_go_end_s: time to go that ends the phase (the E-guidance gains grow as 1/T²) [s].
+    max_descent_rate_mps: largest descent rate the law lets build up, > 0 [m/s]; inf: no limit.
     """
 
     gate_altitude_m: float = 2000.0
@@ -56,6 +63,7 @@ class PoweredBrakingParams:
     reference_radius_m: float = R_MOON
     complete_speed_mps: float = 2.0
     t_go_end_s: float = 5.0
+    max_descent_rate_mps: float = math.inf
 
     def __post_init__(self) -> None:
         for name in ("gate_altitude_m", "gate_vertical_rate_mps"):
@@ -66,6 +74,10 @@ class PoweredBrakingParams:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0.0):
                 raise InputError(f"must be finite and > 0, got {value!r}", where=name)
+        if not self.max_descent_rate_mps > 0.0:
+            raise InputError(
+                f"must be > 0 (or inf), got {self.max_descent_rate_mps!r}", where="max_descent_rate_mps"
+            )
 
 
 class PoweredBrakingGuidance:
@@ -95,11 +107,14 @@ class PoweredBrakingGuidance:
         relief = v_h * v_h / (p.reference_radius_m + h)
         ve = p.exhaust_velocity_mps
         cos_theta = np.ones_like(h)
+        limited = math.isfinite(p.max_descent_rate_mps)
         for _ in range(8):  # contracts by ≈ 0.3 per pass at Series 1 numbers
             dv = v_h / np.maximum(cos_theta, 0.05)
             t_go = np.maximum((ve / a_max) * -np.expm1(-dv / ve), p.t_go_end_s)
             dh = p.gate_altitude_m - h
             hddot = 6.0 * dh / t_go**2 - (4.0 * hdot + 2.0 * p.gate_vertical_rate_mps) / t_go
+            if limited:
+                hddot = np.maximum(hddot, (-p.max_descent_rate_mps - hdot) / _TAU_LIMIT_S)
             a_z = np.clip(hddot - g_site[:, 2] - relief, 0.0, a_max)
             a_hz = np.sqrt(np.maximum(a_max * a_max - a_z * a_z, 0.0))
             cos_theta = a_hz / a_max
