@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from touchdown.moon.frames import dot, mci_to_mcmf, mcmf_to_llh, norm, quat_rotate, velocity_mci_to_mcmf
-from touchdown.moon.terrain.base import Terrain, surface_normal_mcmf
-from touchdown.moon.terrain.raycast import raycast
+from touchdown.moon.frames import mci_to_mcmf, norm, quat_rotate, velocity_mci_to_mcmf
+from touchdown.moon.terrain.base import Terrain
+from touchdown.moon.terrain.raycast import incidence_cos, raycast
 from touchdown.noise import Keys, normal, stream_id
 from touchdown.sensors.base import AltimeterMeasurement
 from touchdown.vehicle.dynamics import Q, R, V
@@ -115,18 +115,15 @@ class LaserAltimeter:
     def true_ranges(self, t_s: float, x: Array, terrain: Terrain) -> tuple[Array, Array]:
         """True slant range (N, B) [m] (NaN: no hit within max range) and cos of the incidence angle."""
         n, nb = x.shape[0], self.n_beams
-        q = np.repeat(x[:, None, Q], nb, axis=1)
-        o_mci = x[:, None, R] + quat_rotate(q, np.broadcast_to(self.beam_origins_body_m, (n, nb, 3)))
-        u_mci = quat_rotate(q, np.broadcast_to(self.beam_dirs_body, (n, nb, 3)))
+        # one row per (run, beam), run-major: the frames' row kernels apply
+        q = np.repeat(x[:, Q], nb, axis=0)
+        o_mci = np.repeat(x[:, R], nb, axis=0) + quat_rotate(q, np.tile(self.beam_origins_body_m, (n, 1)))
+        u_mci = quat_rotate(q, np.tile(self.beam_dirs_body, (n, 1)))
         o_mcmf = mci_to_mcmf(o_mci, t_s)
         u_mcmf = mci_to_mcmf(u_mci, t_s)
         r = raycast(terrain, o_mcmf, u_mcmf, self.params.max_range_m, tol_m=self.params.raycast_tol_m)
-        hit = np.isfinite(r)
-        p_hit = o_mcmf + np.where(hit, r, 0.0)[..., None] * u_mcmf
-        lat, lon, _ = mcmf_to_llh(p_hit)
-        n_hat = surface_normal_mcmf(terrain, lat, lon)
-        cos_inc = np.where(hit, -dot(u_mcmf, n_hat) / norm(u_mcmf), np.nan)
-        return r, cos_inc
+        cos_inc = incidence_cos(terrain, o_mcmf, u_mcmf, r)
+        return r.reshape(n, nb), cos_inc.reshape(n, nb)
 
     def measure(
         self,

@@ -279,26 +279,31 @@ def dem_height_gradient(lat: Array, lon: Array, heights: Array, grid: DemGrid) -
     return h, de, dn
 
 
+@njit(cache=True, inline="always")
+def _slope_bound_near(lat: float, span_deg: float, bounds: Array, grid: DemGrid) -> float:
+    """Bound of |∇h| [m/m] over the latitude band [lat − span, lat + span] (lat [rad], span [deg]) from the
+    DEM's bound per row of patches ``bounds`` (``Dem._patch_slope_bounds``); NaN at a NaN latitude."""
+    if lat != lat:
+        return math.nan
+    deg = lat * (180.0 / math.pi)
+    line_a = grid.line_offset - _minimum(deg + span_deg, 90.0) * grid.pixels_per_degree
+    line_b = grid.line_offset - _maximum(deg - span_deg, -90.0) * grid.pixels_per_degree
+    k_lo = min(max(math.floor(line_a), 0), grid.lines)  # patch k spans lines [k − 1, k]
+    k_hi = min(max(math.ceil(line_b) + 1, 0), grid.lines)
+    bound = bounds[k_lo]
+    for k in range(k_lo + 1, k_hi + 1):
+        bound = _maximum(bound, bounds[k])
+    return bound
+
+
 @njit(cache=True)
 def dem_slope_bound_near(lat: Array, span_deg: float, bounds: Array, grid: DemGrid) -> Array:
     """Bound of |∇h| [m/m] over the latitude band [lat − span, lat + span] of each point (P,) [rad]
     (Dem.max_slope_near), from ``bounds``, the DEM's bound per row of patches (``_patch_slope_bounds``:
     north strip, patches between rows, south strip) and ``span_deg`` [deg]; NaN at a NaN latitude."""
     out = np.empty(lat.size)
-    nl = grid.lines
     for i in range(lat.size):
-        if lat[i] != lat[i]:
-            out[i] = math.nan
-            continue
-        deg = lat[i] * (180.0 / math.pi)
-        line_a = grid.line_offset - _minimum(deg + span_deg, 90.0) * grid.pixels_per_degree
-        line_b = grid.line_offset - _maximum(deg - span_deg, -90.0) * grid.pixels_per_degree
-        k_lo = min(max(math.floor(line_a), 0), nl)  # patch k spans lines [k − 1, k]
-        k_hi = min(max(math.ceil(line_b) + 1, 0), nl)
-        bound = bounds[k_lo]
-        for k in range(k_lo + 1, k_hi + 1):
-            bound = _maximum(bound, bounds[k])
-        out[i] = bound
+        out[i] = _slope_bound_near(lat[i], span_deg, bounds, grid)
     return out
 
 
@@ -339,20 +344,22 @@ def _height_above_dem(
 @njit(cache=True, error_model="numpy")
 def march_dem(
     origin: Array,
-    u: Array,
-    lip: Array,
+    direction: Array,
     heights: Array,
     grid: DemGrid,
+    bounds: Array,
+    span_deg: float,
     max_range_m: float,
     tol_m: float,
     max_iter: int,
     refine: int,
     atan2,
 ) -> tuple[Array, int, int, int]:
-    """Range [m] along each ray from ``origin`` (R, 3) [m, Moon-fixed] along the unit vector ``u`` (R, 3) to
-    its first crossing of the DEM surface (NaN: none within ``max_range_m`` [m] or unresolved after
-    ``max_iter`` steps; 0: the origin lies below the surface), with ``lip`` (R,) [m/m] each ray's slope bound
-    and ``atan2`` :data:`ATAN2` (an argument, not a global, so that the compiled kernel can be cached).
+    """Range [m] along each ray from ``origin`` (R, 3) [m, Moon-fixed] along ``direction`` (R, 3, any length)
+    to its first crossing of the DEM surface (NaN: none within ``max_range_m`` [m] or unresolved after
+    ``max_iter`` steps; 0: the origin lies below the surface). Each ray's slope bound is the DEM's over the
+    latitudes within ``span_deg`` of its origin's (``bounds``: ``Dem._patch_slope_bounds``; 180°: all).
+    ``atan2`` is :data:`ATAN2` (an argument, not a global, so that the compiled kernel can be cached).
 
     The conservative march, bracket and Illinois refinement of :func:`~touchdown.moon.terrain.raycast.raycast`
     (see its module docstring), ray by ray in the same operations. The rays still marching advance together
@@ -361,6 +368,11 @@ def march_dem(
     n = origin.shape[0]
     out = np.full(n, np.nan)
     ox, oy, oz = origin[:, 0].copy(), origin[:, 1].copy(), origin[:, 2].copy()
+    u = np.empty((n, 3))  # unit directions
+    for i in range(n):
+        d0, d1, d2 = direction[i, 0], direction[i, 1], direction[i, 2]
+        length = math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+        u[i, 0], u[i, 1], u[i, 2] = d0 / length, d1 / length, d2 / length
     buf = np.empty((3, n))
     px, py, pz = np.empty(n), np.empty(n), np.empty(n)  # per live slot j: the point of its step
     t_new, g_new, rho_new = np.empty(n), np.empty(n), np.empty(n)
@@ -368,6 +380,9 @@ def march_dem(
     g, rho = np.empty(n), np.empty(n)  # per ray: at its current point
     _height_above_dem(ox, oy, oz, n, heights, grid, atan2, buf, g, rho)
     evaluations = n
+    lip = np.empty(n)  # slope bound per ray [m/m], from its origin's latitude (left in buf[1])
+    for i in range(n):
+        lip[i] = _slope_bound_near(buf[1, i], span_deg, bounds, grid)
     # per ray, the last step's bracket: t_prev (g_prev > 0) → t_hit (g_hit); NaN g_hit: no crossing found
     t = np.zeros(n)
     t_prev, g_prev = np.zeros(n), np.full(n, np.nan)
@@ -449,3 +464,44 @@ def march_dem(
         r = _clip(r, a[j], b[j])
         out[hit[j]] = r if r <= max_range_m else math.nan
     return out, it, evaluations, unresolved
+
+
+@njit(cache=True)
+def dem_incidence_cos(
+    origin: Array, direction: Array, r: Array, heights: Array, grid: DemGrid, atan2
+) -> Array:
+    """Cosine of the incidence angle between each ray (R, 3) [m, Moon-fixed; direction of any length] and
+    the DEM's outward surface normal at its hit point ``origin + r · direction`` (r (R,) [m]), NaN where
+    r is not finite (raycast.incidence_cos: frames.mcmf_to_llh, base.surface_normal_mcmf with
+    frames.enu_basis, frames.dot and frames.norm, in the same operations). ``atan2``: :data:`ATAN2`."""
+    n = origin.shape[0]
+    out = np.full(n, np.nan)
+    hit = np.empty(n, np.intp)
+    n_hit = 0
+    for i in range(n):
+        if math.isfinite(r[i]):
+            hit[n_hit] = i
+            n_hit += 1
+    x, y, z = np.empty(n_hit), np.empty(n_hit), np.empty(n_hit)
+    rxy, lat, lon = np.empty(n_hit), np.empty(n_hit), np.empty(n_hit)
+    for j in range(n_hit):
+        i = hit[j]
+        x[j] = origin[i, 0] + r[i] * direction[i, 0]
+        y[j] = origin[i, 1] + r[i] * direction[i, 1]
+        z[j] = origin[i, 2] + r[i] * direction[i, 2]
+        rxy[j] = math.hypot(x[j], y[j])
+    _atan2(atan2, z, rxy, lat, n_hit)
+    _atan2(atan2, y, x, lon, n_hit)
+    _, de, dn = dem_height_gradient(lat, lon, heights, grid)
+    for j in range(n_hit):
+        i = hit[j]
+        slat, clat, slon, clon = math.sin(lat[j]), math.cos(lat[j]), math.sin(lon[j]), math.cos(lon[j])
+        # up − de · east − dn · north, east = (−sin lon, cos lon, 0), north = (−sin lat cos lon, …, cos lat)
+        n0 = clat * clon - de[j] * -slon - dn[j] * (-slat * clon)
+        n1 = clat * slon - de[j] * clon - dn[j] * (-slat * slon)
+        n2 = slat - de[j] * 0.0 - dn[j] * clat
+        scale = math.sqrt(1.0 + de[j] * de[j] + dn[j] * dn[j])
+        n0, n1, n2 = n0 / scale, n1 / scale, n2 / scale
+        d0, d1, d2 = direction[i, 0], direction[i, 1], direction[i, 2]
+        out[i] = -(d0 * n0 + d1 * n1 + d2 * n2) / math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+    return out

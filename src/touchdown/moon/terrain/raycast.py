@@ -52,10 +52,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from touchdown.moon.constants import R_MOON
-from touchdown.moon.frames import mcmf_to_llh
-from touchdown.moon.terrain.base import Terrain
+from touchdown.moon.frames import dot, mcmf_to_llh, norm
+from touchdown.moon.terrain.base import Terrain, surface_normal_mcmf
 from touchdown.moon.terrain.dem import Dem
-from touchdown.moon.terrain.kernels import ATAN2, march_dem
+from touchdown.moon.terrain.kernels import ATAN2, dem_incidence_cos, march_dem
 
 Array = NDArray[np.float64]
 
@@ -91,20 +91,25 @@ def _g_xyz(terrain: Terrain, x: Array, y: Array, z: Array) -> tuple[Array, Array
     return alt - terrain.height(np.arctan2(z, rxy), np.arctan2(y, x)), alt + R_MOON
 
 
-def _slope_bounds(terrain: Terrain, o: Array, max_range_m: float) -> Array:
-    """Slope bound L (N,) [m/m] per ray: the terrain's bound over the latitudes the ray can reach where the
-    terrain offers one (``max_slope_near``: a DEM), else its global ``max_slope``.
+def _reach_rad(max_range_m: float) -> float:
+    """Largest angle [rad] between a ray's origin and the points it marches within ``max_range_m``.
 
-    Every point the ray marches lies within D = ``max_range_m`` of its origin, so its angle from the
-    origin's position is at most (π/2)·D/r_min (chord ≥ 2 r_min sin(θ/2) ≥ (2/π) r_min θ), with r_min
-    below the lowest radius the terrain reaches. The bound depends on the ray alone, never on its batch."""
+    Every such point lies within D = ``max_range_m`` of the origin, so its angle from the origin's position
+    is at most (π/2)·D/r_min (chord ≥ 2 r_min sin(θ/2) ≥ (2/π) r_min θ), with r_min below the lowest radius
+    the terrain reaches."""
+    r_min = R_MOON - 20_000.0  # below the lowest point of the Moon (≈ −9.1 km)
+    return min(math.pi, 0.5 * math.pi * max_range_m / r_min) + 1e-6
+
+
+def _slope_bounds(terrain: Terrain, o: Array, max_range_m: float) -> Array:
+    """Slope bound L (N,) [m/m] per ray: the terrain's bound over the latitudes the ray can reach
+    (:func:`_reach_rad`) where the terrain offers one (``max_slope_near``: a DEM), else its global
+    ``max_slope``. The bound depends on the ray alone, never on its batch."""
     near = getattr(terrain, "max_slope_near", None)
     if near is None or not np.isfinite(max_range_m):
         return np.full(o.shape[0], float(terrain.max_slope))
-    r_min = R_MOON - 20_000.0  # below the lowest point of the Moon (≈ −9.1 km)
-    reach = min(math.pi, 0.5 * math.pi * max_range_m / r_min) + 1e-6
     lat = np.arctan2(o[:, 2], np.hypot(o[:, 0], o[:, 1]))
-    return np.asarray(near(lat, reach), dtype=np.float64)
+    return np.asarray(near(lat, _reach_rad(max_range_m)), dtype=np.float64)
 
 
 def safe_step(g: Array, rate: Array, span: Array) -> Array:
@@ -150,21 +155,32 @@ def raycast(
     shape = o.shape[:-1]
     o = np.array(o.reshape(-1, 3), order="C")  # contiguous copies: bits independent of caller's strides
     u = np.array(d.reshape(-1, 3), order="C")
-    u = u / np.sqrt(np.sum(u * u, axis=-1))[:, None]
-    n = o.shape[0]
     st = stats if stats is not None else RaycastStats()
-    lip = _slope_bounds(terrain, o, max_range_m)
 
     kernel_grid = terrain.kernel_grid if isinstance(terrain, Dem) else None
     if kernel_grid is not None:  # a DEM in memory: the numba kernel, the same bits as the numpy march below
+        # the bound over all latitudes (180°) is the global max_slope
+        span_deg = math.degrees(_reach_rad(max_range_m)) if np.isfinite(max_range_m) else 180.0
         out, it, evaluations, unresolved = march_dem(
-            o, u, lip, *kernel_grid, float(max_range_m), float(tol_m), int(max_iter), int(refine), ATAN2
+            o,
+            u,
+            *kernel_grid,
+            terrain._patch_slope_bounds,
+            span_deg,
+            float(max_range_m),
+            float(tol_m),
+            int(max_iter),
+            int(refine),
+            ATAN2,
         )
         st.iterations = max(st.iterations, it)
         st.evaluations += evaluations
         st.unresolved += unresolved
         return out.reshape(shape)
 
+    u = u / np.sqrt(np.sum(u * u, axis=-1))[:, None]
+    n = o.shape[0]
+    lip = _slope_bounds(terrain, o, max_range_m)
     out = np.full(n, np.nan)
     g, rho = _g(terrain, o)
     local = getattr(terrain, "local_slope_terms", None)
@@ -232,3 +248,21 @@ def raycast(
         r = np.clip(r, a, b)
         out[hit] = np.where(r <= max_range_m, r, np.nan)
     return out.reshape(shape)
+
+
+def incidence_cos(terrain: Terrain, origin_mcmf: Array, direction_mcmf: Array, range_m: Array) -> Array:
+    """Cosine of the angle between each ray (…, 3) [m, Moon-fixed; direction of any length] and the terrain's
+    outward normal at its hit point ``origin + range · direction`` (range (…) [m]); NaN where the range is
+    not finite (no hit). A DEM in memory answers in a kernel, with the same bits."""
+    kernel_grid = terrain.kernel_grid if isinstance(terrain, Dem) else None
+    if kernel_grid is not None:
+        o = np.ascontiguousarray(origin_mcmf, dtype=np.float64)
+        u = np.ascontiguousarray(direction_mcmf, dtype=np.float64)
+        r = np.ascontiguousarray(range_m, dtype=np.float64)
+        cos_inc = dem_incidence_cos(o.reshape(-1, 3), u.reshape(-1, 3), r.reshape(-1), *kernel_grid, ATAN2)
+        return cos_inc.reshape(r.shape)
+    hit = np.isfinite(range_m)
+    p_hit = origin_mcmf + np.where(hit, range_m, 0.0)[..., None] * direction_mcmf
+    lat, lon, _ = mcmf_to_llh(p_hit)
+    n_hat = surface_normal_mcmf(terrain, lat, lon)
+    return np.where(hit, -dot(direction_mcmf, n_hat) / norm(direction_mcmf), np.nan)
