@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 from touchdown.moon.constants import R_MOON
 from touchdown.moon.frames import mci_to_mcmf, mcmf_to_llh, norm, quat_rotate
 from touchdown.moon.terrain.base import Terrain
+from touchdown.sim._kernels import screen_rows
 from touchdown.sim.events import locate_crossing
 from touchdown.sim.touchdown import IN_FLIGHT, OUTCOMES, TouchdownReport, judge_touchdown
 from touchdown.vehicle.commands import Commands
@@ -201,22 +202,30 @@ class Simulator:
         hist_x: list[Array] = []
         n_steps = int(np.ceil((t_max_s - t0_s) / dt - 1e-9))
         cmd = command_source(t0_s, x)
+        idx = np.arange(n)  # the active trajectories, and their commands (all of cmd while all fly)
+        cmd_active = cmd
         k = 0
-        while k < n_steps and active.any():
+        while k < n_steps and idx.size:
             t = t0_s + k * dt
             if self.rec_every is not None and k % self.rec_every == 0:
                 hist_t.append(t)
                 hist_x.append(x.copy())
             if k % self.cmd_every == 0 and k > 0:
                 cmd = command_source(t, x)
-            idx = np.flatnonzero(active)
-            x_new, landed, t_contact, which = self._advance(t, x[idx], cmd.take(idx), prop_ok, idx, events)
-            x[idx] = x_new
+                cmd_active = cmd if idx.size == n else cmd.take(idx)
+            if idx.size == n:
+                x_new, landed, t_contact, which = self._advance(t, x, cmd_active, prop_ok, idx, events)
+                x[...] = x_new
+            else:
+                x_new, landed, t_contact, which = self._advance(t, x[idx], cmd_active, prop_ok, idx, events)
+                x[idx] = x_new
             if landed.any():
                 runs = idx[landed]
                 active[runs] = False
                 t_end[runs] = t_contact[landed]
                 contact_pt[runs] = which[landed]
+                idx = np.flatnonzero(active)
+                cmd_active = cmd.take(idx)
             k += 1
         t_stop = t0_s + k * dt
         if self.rec_every is not None and (not hist_t or hist_t[-1] != t_stop):
@@ -276,11 +285,16 @@ class Simulator:
         hs = np.full(m, self.dt)
         first = True
         while seg.size:
-            c = cmd.take(seg)
+            c = cmd if first else cmd.take(seg)
             p = prop_ok_all[idx[seg]]
             h_arg: float | Array = self.dt if first else hs
             t_arg: float | Array = t if first else ts
             x1 = self._step(t_arg, xs, c, p, h_arg)
+            if first and not screen_rows(
+                x1, p, hs, self.dry_mass, self.reach_m * (1.0 + self.slope_allowance), self.max_terrain_m,
+                R_MOON, np.empty(m, dtype=bool),
+            ):  # fmt: skip
+                return x1, landed, t_contact, which  # nothing happened within the step (the common case)
 
             theta_ex = np.full(seg.size, np.inf)
             ex = p & (x1[:, M] - self.dry_mass <= 0.0)

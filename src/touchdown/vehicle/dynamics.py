@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from touchdown.moon.constants import G0
 from touchdown.moon.frames import cross, mci_to_mcmf, mcmf_to_mci
@@ -133,13 +133,26 @@ class RigidBodyDynamics:
     def drive(self, cmd: Commands, propellant_ok: NDArray[np.bool_]) -> Drive:
         """The state-independent part of :meth:`derivative` for commands ``cmd`` and flags (N,)."""
         ok = np.ascontiguousarray(propellant_ok, dtype=bool)
+        eta_cmd, tau_rcs, mdot_rcs = self._drive(cmd, ok)
+        return Drive(eta_cmd, ok, ok[:, None].astype(float), tau_rcs, mdot_rcs, cmd.thrust_scale)
+
+    def _drive(self, cmd: Commands, ok: NDArray[np.bool_]) -> tuple[Array, Array, Array]:
+        """(eta_cmd (N, E), tau_rcs (N, 3), mdot_rcs (N,)) of :meth:`drive` from ``_kernels.drive_rows``."""
         n = ok.shape[0]
-        throttle, engine_on, torque = _command_arrays(cmd, n, self.n_engines)
         eta_cmd = np.empty((n, self.n_engines))
         tau_rcs = np.empty((n, 3))
         mdot_rcs = np.empty(n)
-        _kernels.drive_rows(throttle, engine_on, torque, ok, self.constants, eta_cmd, tau_rcs, mdot_rcs)
-        return Drive(eta_cmd, ok, ok[:, None].astype(float), tau_rcs, mdot_rcs, cmd.thrust_scale)
+        _kernels.drive_rows(
+            _rows(cmd.throttle, n, self.n_engines),
+            _rows(cmd.engine_on, n, self.n_engines, np.bool_),
+            _rows(cmd.torque_body_nm, n, 3),
+            ok,
+            self.constants,
+            eta_cmd,
+            tau_rcs,
+            mdot_rcs,
+        )
+        return eta_cmd, tau_rcs, mdot_rcs
 
     def gravity_mci(self, t: float | Array, r_mci: Array) -> Array:
         """Gravitational acceleration [m/s²] in inertial components."""
@@ -163,8 +176,12 @@ class RigidBodyDynamics:
         x = np.ascontiguousarray(x, dtype=float)
         given = self._g_code == _kernels.GIVEN_GRAVITY
         g = np.ascontiguousarray(self.gravity_mci(t, x[:, R]), dtype=float) if given else _NO_GRAVITY
+        n = x.shape[0]
         xdot = np.empty_like(x)
-        self._eom(1, x, _NO_STEP, d, g, xdot)
+        self._eom(
+            1, x, _NO_STEP, _rows(d.eta_cmd, n, self.n_engines), _rows(d.propellant_ok, n, None, np.bool_),
+            _rows(d.tau_rcs, n, 3), _rows(d.mdot_rcs, n, None), d.thrust_scale, g, xdot,
+        )  # fmt: skip
         return xdot
 
     def step(
@@ -177,56 +194,53 @@ class RigidBodyDynamics:
         :meth:`derivative` calls through ``sim.integrate.rk4_step`` (the same arithmetic).
         """
         x = np.ascontiguousarray(x, dtype=float)
-        drive = self.drive(cmd, propellant_ok)
         if self._g_code == _kernels.GIVEN_GRAVITY:
+            drive = self.drive(cmd, propellant_ok)
             x1 = rk4_step(lambda tt, xx: self.derivative(tt, xx, None, None, drive), t, x, h)
             q = x1[:, Q]
             x1[:, Q] = q / np.sqrt(q[:, 0] ** 2 + q[:, 1] ** 2 + q[:, 2] ** 2 + q[:, 3] ** 2)[:, None]
             return x1
-        hh = np.ascontiguousarray(np.broadcast_to(np.asarray(h, dtype=float), (x.shape[0],)))
+        n = x.shape[0]
+        ok = np.ascontiguousarray(propellant_ok, dtype=bool)
+        eta_cmd, tau_rcs, mdot_rcs = self._drive(cmd, ok)
+        hh = np.full(n, h, dtype=float) if np.ndim(h) == 0 else _rows(h, n, None)
         x1 = np.empty_like(x)
-        self._eom(4, x, hh, drive, _NO_GRAVITY, x1)
+        self._eom(4, x, hh, eta_cmd, ok, tau_rcs, mdot_rcs, cmd.thrust_scale, _NO_GRAVITY, x1)
         return x1
 
-    def _eom(self, stages: int, x: Array, h: Array, d: Drive, g: Array, out: Array) -> None:
-        """``_kernels.eom_rows`` for drive ``d``: the derivative (1 stage) or an RK4 step (4) into ``out``."""
-        eta_cmd = np.ascontiguousarray(d.eta_cmd, dtype=float)
-        scaled = d.thrust_scale is not None
-        scale = eta_cmd if d.thrust_scale is None else _rows(d.thrust_scale, x.shape[0], self.n_engines)
+    def _eom(
+        self,
+        stages: int,
+        x: Array,
+        h: Array,
+        eta_cmd: Array,
+        ok: NDArray[np.bool_],
+        tau_rcs: Array,
+        mdot_rcs: Array,
+        thrust_scale: Array | None,
+        g: Array,
+        out: Array,
+    ) -> None:
+        """``_kernels.eom_rows``: the derivative (1 stage) or an RK4 step (4) into ``out``."""
+        n = x.shape[0]
+        scaled = thrust_scale is not None
+        scale = eta_cmd if thrust_scale is None else _rows(thrust_scale, n, self.n_engines)
         _kernels.eom_rows(
-            stages,
-            x,
-            h,
-            eta_cmd,
-            np.ascontiguousarray(d.propellant_ok, dtype=bool),
-            np.ascontiguousarray(d.tau_rcs, dtype=float),
-            np.ascontiguousarray(d.mdot_rcs, dtype=float),
-            scale,
-            scaled,
-            self.constants,
-            self._g_code,
-            self._g_par,
-            g,
-            out,
-        )
+            stages, x, h, eta_cmd, ok, tau_rcs, mdot_rcs, scale, scaled, self.constants, self._g_code,
+            self._g_par, g, out,
+        )  # fmt: skip
 
 
 _NO_STEP = np.zeros(0)  # step lengths of a derivative (not read)
 _NO_GRAVITY = np.zeros((0, 3))  # given gravity of a closed-form field (not read)
 
 
-def _rows(a: Array, n: int, width: int, dtype: type = float) -> Array:
-    """``a`` broadcast to (n, width), C-contiguous, as the kernels take it."""
-    return np.ascontiguousarray(np.broadcast_to(a, (n, width)), dtype=dtype)
-
-
-def _command_arrays(cmd: Commands, n: int, n_engines: int) -> tuple[Array, NDArray[np.bool_], Array]:
-    """``cmd``'s throttle (n, E), engine_on (n, E) and RCS torque (n, 3) as the kernels take them."""
-    return (
-        _rows(cmd.throttle, n, n_engines),
-        _rows(cmd.engine_on, n, n_engines, bool),
-        _rows(cmd.torque_body_nm, n, 3),
-    )
+def _rows(a: ArrayLike, n: int, width: int | None, dtype: type = np.float64) -> NDArray:
+    """``a`` as the kernels take it: broadcast to (n, width), or (n,) for width None, C-contiguous."""
+    shape = (n,) if width is None else (n, width)
+    if type(a) is np.ndarray and a.shape == shape and a.dtype == dtype and a.flags.c_contiguous:
+        return a
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(a, dtype=dtype), shape))
 
 
 def _term_table(per_engine: Array) -> tuple[NDArray[np.int64], Array, NDArray[np.int64]]:
