@@ -486,9 +486,10 @@ class Dem:
         )
 
     @cached_property
-    def kernel_grid(self) -> tuple[Array, DemGrid] | None:
-        """The in-memory heights (:attr:`_heights`) and the geometry the numba kernels
-        (:mod:`~touchdown.moon.terrain.kernels`) query, or None for grids read through the memory map."""
+    def kernel_grid(self) -> tuple[Array, tuple] | None:
+        """The in-memory heights (:attr:`_heights`) and the fields of the geometry (``tuple(DemGrid)``) that
+        the numba kernels (:mod:`~touchdown.moon.terrain.kernels`) query, or None for grids read through the
+        memory map."""
         heights = self._heights
         if heights is None:
             return None
@@ -504,7 +505,7 @@ class Dem:
             pixel_m=float(self.radius_m * math.radians(1.0 / self.pixels_per_degree)),
             cos_floor=float(self._cos_floor),
         )
-        return heights, grid
+        return heights, tuple(grid)
 
     def _posts(self, idx: NDArray[np.intp]) -> Array:
         """Heights [m] at flat post indices (NaN at MISSING_CONSTANT)."""
@@ -534,6 +535,8 @@ class Dem:
             raise InputError(f"unknown interpolation method {method!r} (use 'bilinear' or 'nearest')")
         if self.kernel_grid is None:
             return self._bilinear(lat, lon, gradient=False)[0]
+        if _is_vector(lat) and _is_vector(lon) and lat.shape == lon.shape:  # the simulator's case
+            return dem_height(lat, lon, *self.kernel_grid)
         lat_1d, lon_1d, shape = _flat_points(lat, lon)
         return dem_height(lat_1d, lon_1d, *self.kernel_grid).reshape(shape)[()]
 
@@ -681,6 +684,11 @@ class Dem:
 
     def __repr__(self) -> str:
         return f"Dem({self.description})"
+
+
+def _is_vector(a: object) -> bool:
+    """True for a contiguous float64 vector, which the kernels take as it is."""
+    return type(a) is np.ndarray and a.ndim == 1 and a.dtype == np.float64 and a.flags.c_contiguous
 
 
 def _flat_points(lat: ArrayLike, lon: ArrayLike) -> tuple[Array, Array, tuple[int, ...]]:
