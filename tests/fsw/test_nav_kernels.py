@@ -112,9 +112,10 @@ def test_propagate_covariance_non_finite_rows_as_numpy():
     p[3, 0, 0] = -np.inf
     r0 = _positions(rng, 6)
     r0[4] = np.nan
-    ref, q_const = _propagate_numpy(p, r0, 0.1, 3e-3, np.ones(6))
-    rn = np.sqrt(r0[:, 0] * r0[:, 0] + r0[:, 1] * r0[:, 1] + r0[:, 2] * r0[:, 2])
-    with np.errstate(invalid="ignore"):
+    r0[5] = 0.0  # a division by zero gives inf and NaN, as numpy's
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref, q_const = _propagate_numpy(p, r0, 0.1, 3e-3, np.ones(6))
+        rn = np.sqrt(r0[:, 0] * r0[:, 0] + r0[:, 1] * r0[:, 1] + r0[:, 2] * r0[:, 2])
         got = p.copy()
         kn.propagate_covariance(got, r0, rn, GM_MOON / rn**3, 0.1, q_const, np.ones(6))
     assert _equal(got, ref)
@@ -177,8 +178,9 @@ def test_joseph_update_non_finite_rows_as_numpy():
     nu = rng.normal(0.0, 20.0, (n, 1))
     nu[3] = np.nan
     r_meas = np.full((n, 1, 1), 25.0)
+    p[4], r_meas[4] = 0.0, 0.0  # S = 0: a division by zero
     use = np.ones(n, bool)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         x_ref, p_ref = _apply_numpy(x, p, h, nu, r_meas, use, h[:, 0, IR])
         kn.joseph_update(x, p, h, nu, r_meas, use, h[:, 0, IR], True)
     assert _equal(x, x_ref)
@@ -193,3 +195,68 @@ def test_hpht_and_inv3_match_numpy(n):
         assert _equal(kn.hpht(h, p), _mm(_mm(h, p), np.swapaxes(h, 1, 2)))
     s = _covariances(rng, n)[:, :3, :3] + np.eye(3)
     assert _equal(kn.inv3_sym(s), _inv3_numpy(s))
+
+
+# ---------------------------------------------------------------- altimeter beam model
+def _altimeter_model_numpy(nav, meas, j):
+    """NavigationFilter._altimeter_model as numpy code (before the kernels)."""
+    from touchdown.moon.frames import dot, mci_to_mcmf, mcmf_to_llh, norm, quat_rotate
+
+    origin = nav.r_mci + quat_rotate(nav.q, np.broadcast_to(meas.beam_origins_body_m[j], (nav.n, 3)))
+    u = quat_rotate(nav.q, np.broadcast_to(meas.beam_dirs_body[j], (nav.n, 3)))
+    rn = norm(origin)
+    rh = origin / rn[:, None]
+    c = -dot(u, rh)
+    lat0, lon0, h0 = mcmf_to_llh(mci_to_mcmf(origin, nav.t))
+    alt0 = h0 - nav.believed_terrain_m(lat0, lon0)
+    c_safe = np.maximum(c, 0.2)
+    hit = origin + (np.maximum(alt0, 0.0) / c_safe)[:, None] * u
+    lat1, lon1, _ = mcmf_to_llh(mci_to_mcmf(hit, nav.t))
+    z_hat = rn - R_MOON - nav.believed_terrain_m(lat1, lon1)
+    rho = meas.range_m[:, j]
+    usable = meas.valid[:, j] & np.isfinite(rho) & (c >= 0.2)
+    z = np.where(usable, rho * c, np.nan)
+    p = nav.params
+    sig = c_safe * np.sqrt(p.altimeter_sigma_m**2 + (p.altimeter_sigma_fraction * np.nan_to_num(rho)) ** 2)
+    h = np.zeros((nav.n, 1, NX))
+    h[:, 0, IR] = rh
+    h[:, 0, IB] = -1.0
+    return z, z_hat, h, sig * sig
+
+
+class _WavyTerrain:
+    """A smooth terrain [m] for the onboard map (any function of latitude and longitude will do)."""
+
+    def height(self, lat, lon):
+        return 800.0 * np.sin(3.0 * lat) * np.cos(2.0 * lon) - 300.0
+
+
+@pytest.mark.parametrize("n", [1, 3, 400])
+def test_altimeter_model_matches_numpy(n):
+    from touchdown.fsw.navigation.ekf import NavigationFilter, NavParams
+    from touchdown.fsw.navigation.onboard_map import OnboardMap
+    from touchdown.moon.frames import quat_normalize
+    from touchdown.moon.gravity import PointMass
+    from touchdown.sensors.base import AltimeterMeasurement
+
+    rng = np.random.default_rng(40 + n)
+    for onboard in (OnboardMap(None, 120.0), OnboardMap(_WavyTerrain())):
+        nav = NavigationFilter(NavParams(), PointMass(), onboard, n)
+        r = _positions(rng, n)
+        low = slice(0, n // 3)  # a third within reach of the ground
+        r[low] *= ((R_MOON + rng.uniform(-50.0, 3000.0, n // 3)) / np.linalg.norm(r[low], axis=1))[:, None]
+        nav.initialize(rng.uniform(0.0, 900.0), r, rng.normal(0.0, 1e3, (n, 3)), rng.normal(size=(n, 4)))
+        nav.x[:, IB] = rng.normal(0.0, 30.0, n)
+        nav.q = quat_normalize(rng.normal(size=(n, 4)))
+        dirs = np.array([[0.0, 0.0, -1.0], [-0.5, 0.0, -0.866], [1.0, 0.0, 0.0]])
+        origins = np.array([[0.0, 0.0, -0.5], [0.3, 0.1, -0.4], [0.0, 0.0, 0.0]])
+        rng_m = rng.uniform(0.0, 12_000.0, (n, 3))
+        rng_m.flat[::7] = np.nan
+        rng_m.flat[3::11] = np.inf
+        meas = AltimeterMeasurement("lrf", nav.t, rng_m, rng.uniform(size=(n, 3)) < 0.8, dirs, origins)
+        for j in range(3):
+            with np.errstate(invalid="ignore", over="ignore"):
+                got = nav._altimeter_model(meas, j)
+                ref = _altimeter_model_numpy(nav, meas, j)
+            for a, b in zip(got, ref, strict=True):
+                assert _equal(a, b)

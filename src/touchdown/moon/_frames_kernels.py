@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 Array = NDArray[np.float64]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def dot_rows(a: Array, b: Array) -> Array:
     """a · b per row (N,)."""
     out = np.empty(a.shape[0])
@@ -26,7 +26,7 @@ def dot_rows(a: Array, b: Array) -> Array:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def norm_rows(a: Array) -> Array:
     """|a| per row (N,)."""
     out = np.empty(a.shape[0])
@@ -35,7 +35,7 @@ def norm_rows(a: Array) -> Array:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def unit_rows(a: Array) -> Array:
     """a / |a| per row (N, 3)."""
     out = np.empty((a.shape[0], 3))
@@ -46,7 +46,7 @@ def unit_rows(a: Array) -> Array:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def cross_rows(a: Array, b: Array) -> Array:
     """a × b per row (N, 3)."""
     out = np.empty((a.shape[0], 3))
@@ -59,7 +59,7 @@ def cross_rows(a: Array, b: Array) -> Array:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def matvec_rows(m: Array, v: Array) -> Array:
     """m v per row for 3×3 matrices m (N, 3, 3) and vectors v (N, 3)."""
     out = np.empty((v.shape[0], 3))
@@ -69,7 +69,7 @@ def matvec_rows(m: Array, v: Array) -> Array:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def quat_multiply_rows(p: Array, q: Array) -> Array:
     """Hamilton product p ⊗ q per row (N, 4), scalar first."""
     out = np.empty((p.shape[0], 4))
@@ -83,7 +83,7 @@ def quat_multiply_rows(p: Array, q: Array) -> Array:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def quat_conjugate_rows(q: Array, signs: Array) -> Array:
     """Conjugate per row (N, 4): q × ``signs`` = [1, −1, −1, −1] (a multiplication, as numpy's: a constant
     −1 would let the compiler flip the sign of a NaN instead)."""
@@ -94,7 +94,7 @@ def quat_conjugate_rows(q: Array, signs: Array) -> Array:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def quat_normalize_rows(q: Array) -> Array:
     """Unit quaternion with a non-negative scalar part, per row (N, 4)."""
     out = np.empty((q.shape[0], 4))
@@ -107,23 +107,33 @@ def quat_normalize_rows(q: Array) -> Array:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
+def quat_rotate_vector(
+    w: float, u0: float, u1: float, u2: float, v0: float, v1: float, v2: float
+) -> tuple[float, float, float]:
+    """v rotated by the unit quaternion [w, u]: v + w t + u × t with t = 2 u × v (one row, for kernels)."""
+    t0 = 2.0 * (u1 * v2 - u2 * v1)
+    t1 = 2.0 * (u2 * v0 - u0 * v2)
+    t2 = 2.0 * (u0 * v1 - u1 * v0)
+    return (
+        v0 + w * t0 + (u1 * t2 - u2 * t1),
+        v1 + w * t1 + (u2 * t0 - u0 * t2),
+        v2 + w * t2 + (u0 * t1 - u1 * t0),
+    )
+
+
+@njit(cache=True, error_model="numpy")
 def quat_rotate_rows(q: Array, v: Array) -> Array:
-    """v rotated by the unit quaternion q per row (N, 3): v + w t + u × t with t = 2 u × v, q = [w, u]."""
+    """v rotated by the unit quaternion q per row (N, 3) (see :func:`quat_rotate_vector`)."""
     out = np.empty((v.shape[0], 3))
     for i in range(v.shape[0]):
-        w, u0, u1, u2 = q[i, 0], q[i, 1], q[i, 2], q[i, 3]
-        v0, v1, v2 = v[i, 0], v[i, 1], v[i, 2]
-        t0 = 2.0 * (u1 * v2 - u2 * v1)
-        t1 = 2.0 * (u2 * v0 - u0 * v2)
-        t2 = 2.0 * (u0 * v1 - u1 * v0)
-        out[i, 0] = v0 + w * t0 + (u1 * t2 - u2 * t1)
-        out[i, 1] = v1 + w * t1 + (u2 * t0 - u0 * t2)
-        out[i, 2] = v2 + w * t2 + (u0 * t1 - u1 * t0)
+        out[i, 0], out[i, 1], out[i, 2] = quat_rotate_vector(
+            q[i, 0], q[i, 1], q[i, 2], q[i, 3], v[i, 0], v[i, 1], v[i, 2]
+        )
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def quat_to_dcm_rows(q: Array) -> Array:
     """Direction cosine matrices (N, 3, 3) of the quaternions q (N, 4)."""
     out = np.empty((q.shape[0], 3, 3))
@@ -141,7 +151,7 @@ def quat_to_dcm_rows(q: Array) -> Array:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def rotate_z_rows(r: Array, c: float, s: float) -> Array:
     """Components (N, 3) of r in a frame turned by θ about +z, c = cos θ, s = sin θ:
     (c x + s y, −s x + c y, z). z + 0 c as numpy's broadcast code (NaN when c is)."""
@@ -154,7 +164,7 @@ def rotate_z_rows(r: Array, c: float, s: float) -> Array:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def velocity_mci_to_mcmf_rows(r: Array, v: Array, omega: float, c: float, s: float) -> Array:
     """C (v − ω × r) per row (N, 3), ω = (0, 0, ``omega``) [rad/s], C the turn about +z with c = cos θ,
     s = sin θ (see :func:`rotate_z_rows`)."""
@@ -170,7 +180,7 @@ def velocity_mci_to_mcmf_rows(r: Array, v: Array, omega: float, c: float, s: flo
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def enu_basis_rows(slat: Array, clat: Array, slon: Array, clon: Array) -> tuple[Array, Array, Array]:
     """East, north and up unit vectors (N, 3) from the sines and cosines of latitude and longitude (N,)."""
     n = slat.shape[0]
@@ -190,7 +200,7 @@ def enu_basis_rows(slat: Array, clat: Array, slon: Array, clon: Array) -> tuple[
     return east, north, up
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def spherical_rows(rho: Array, clat: Array, slat: Array, clon: Array, slon: Array) -> Array:
     """(ρ cos φ cos λ, ρ cos φ sin λ, ρ sin φ) per row (N, 3) from ρ and the sines and cosines (N,)."""
     out = np.empty((rho.shape[0], 3))

@@ -157,6 +157,11 @@ def quat_rotate(q_a_to_b: Array, v_a: Array) -> Array:
     return v_a + w * t + cross(u, t)
 
 
+#: One row of :func:`quat_rotate` as a compiled function of scalars, (w, x, y, z, v0, v1, v2) → (3 floats),
+#: for other modules' numba kernels.
+quat_rotate_vector = _k.quat_rotate_vector
+
+
 def quat_to_dcm(q_a_to_b: Array) -> Array:
     """Direction cosine matrix ``C_a_to_b`` (…, 3, 3) with ``v_b = C_a_to_b @ v_a``."""
     if _rows(q_a_to_b, 4):

@@ -1,5 +1,6 @@
 """Compiled per-row kernels of the navigation filter (``fsw.navigation.ekf``): the covariance propagation
-F P Fᵀ + Q, the Joseph-form measurement update, H P Hᵀ and the symmetric 3×3 inverse.
+F P Fᵀ + Q, the Joseph-form measurement update, H P Hᵀ, the symmetric 3×3 inverse, and the altimeter
+beam model's arithmetic (its latitudes and longitudes, atan2, and the map stay in numpy).
 
 Each kernel loops over the rows (trajectories) and computes every row in scalar code with the operations of
 the numpy formulation it replaces in the same order, so a row's bits equal the numpy code's and do not depend
@@ -24,13 +25,15 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from touchdown.moon.frames import quat_rotate_vector
+
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
 
 NX = 7  # state size: r (3), v (3), map offset b (1)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _all_finite(a: Array) -> bool:
     """True when every entry of the 7×7 ``a`` is finite (their sum is; an overflow only answers False)."""
     total = 0.0
@@ -40,7 +43,7 @@ def _all_finite(a: Array) -> bool:
     return math.isfinite(total)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sandwich(
     a: Array, p: Array, out: Array, ap: Array, even: NDArray[np.int64], odd: NDArray[np.int64], sparse: bool
 ) -> None:
@@ -98,7 +101,7 @@ def _sandwich(
             out[i, j] = 0.0 + (s_even + s_odd)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _propagate_row(p: Array, f: Array, dt: float, fp: Array, out: Array) -> None:
     """``out = F p Fᵀ`` (7×7) for F with the transition matrix's zero pattern (see propagate_covariance)
     and a finite ``p``: ascending then paired sums over the structurally non-zero entries of F only."""
@@ -131,7 +134,7 @@ def _propagate_row(p: Array, f: Array, dt: float, fp: Array, out: Array) -> None
         out[i, 6] = 0.0 + ((0.0 + a[6] * 1.0) + 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def propagate_covariance(
     p: Array, r_mci: Array, r_norm: Array, gm_over_r3: Array, dt: float, q_const: Array, q_map: Array
 ) -> None:
@@ -172,7 +175,7 @@ def propagate_covariance(
                 p[n, i, j] = out[i, j] + q
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _inv3_into(s: Array, out: Array) -> None:
     """Inverse of the symmetric 3×3 ``s`` (upper triangle read) by cofactors, into ``out``."""
     a, b, c = s[0, 0], s[0, 1], s[0, 2]
@@ -185,7 +188,7 @@ def _inv3_into(s: Array, out: Array) -> None:
     out[2, 0], out[2, 1], out[2, 2] = c02 / det, c12 / det, c22 / det
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def inv3_sym(s: Array) -> Array:
     """Inverses (N, 3, 3) of symmetric 3×3 matrices ``s`` (N, 3, 3), by cofactors (upper triangle read)."""
     out = np.empty((s.shape[0], 3, 3))
@@ -194,7 +197,7 @@ def inv3_sym(s: Array) -> Array:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _hp_into(h: Array, p: Array, out: Array) -> None:
     """``out = h p`` (m, 7), ascending order."""
     for a in range(h.shape[0]):
@@ -205,7 +208,7 @@ def _hp_into(h: Array, p: Array, out: Array) -> None:
             out[a, j] = s
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _paired_7(x: Array, y: Array) -> float:
     """Σₖ x_k y_k over 7 entries in einsum's paired order (see the module docstring)."""
     s_even = 0.0
@@ -217,7 +220,7 @@ def _paired_7(x: Array, y: Array) -> float:
     return 0.0 + (s_even + s_odd)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def hpht(h: Array, p: Array) -> Array:
     """H P Hᵀ (N, m, m) for measurement matrices ``h`` (N, m, 7) and covariances ``p`` (N, 7, 7)."""
     n_rows, m = h.shape[0], h.shape[1]
@@ -231,7 +234,7 @@ def hpht(h: Array, p: Array) -> Array:
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def joseph_update(
     x: Array, p: Array, h: Array, nu: Array, r_meas: Array, use: Mask, radial: Array, use_radial: bool
 ) -> None:
@@ -327,3 +330,109 @@ def joseph_update(
         for i in range(NX):
             for j in range(NX):
                 pn[i, j] = 0.5 * (p_new[i, j] + p_new[j, i])
+
+
+# ---------------------------------------------------------------------------------------------- altimeter
+@njit(cache=True, error_model="numpy")
+def _maximum(a: float, b: float) -> float:
+    """``np.maximum(a, b)``: NaN if either is, b when they compare equal (±0)."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a > b else b
+
+
+@njit(cache=True, error_model="numpy")
+def beam_geometry(
+    r_mci: Array, q_body_to_mci: Array, origin_body: Array, dir_body: Array, cos_t: float, sin_t: float
+) -> tuple[Array, Array, Array, Array, Array, Array]:
+    """Where an altimeter beam starts and points, at the estimated state, per row.
+
+    ``r_mci`` (N, 3) [m] and ``q_body_to_mci`` (N, 4): the estimate; ``origin_body``, ``dir_body`` (3,): the
+    beam's origin [m] and unit direction in body axes; ``cos_t``, ``sin_t``: the Moon's rotation angle.
+    Returns the origin in MCI (N, 3) [m], its unit radial r̂ (N, 3), its radius (N,) [m], the beam's
+    direction u in MCI (N, 3), c = −u · r̂ (N,) (the cosine of its angle from the local down) and the origin
+    in MCMF (N, 3) [m].
+    """
+    n = r_mci.shape[0]
+    origin = np.empty((n, 3))
+    radial = np.empty((n, 3))
+    r_norm = np.empty(n)
+    u = np.empty((n, 3))
+    c = np.empty(n)
+    origin_mcmf = np.empty((n, 3))
+    o0, o1, o2 = origin_body[0], origin_body[1], origin_body[2]
+    d0, d1, d2 = dir_body[0], dir_body[1], dir_body[2]
+    for i in range(n):
+        w, x, y, z = q_body_to_mci[i, 0], q_body_to_mci[i, 1], q_body_to_mci[i, 2], q_body_to_mci[i, 3]
+        a0, a1, a2 = quat_rotate_vector(w, x, y, z, o0, o1, o2)
+        a0, a1, a2 = r_mci[i, 0] + a0, r_mci[i, 1] + a1, r_mci[i, 2] + a2
+        rn = math.sqrt(a0 * a0 + a1 * a1 + a2 * a2)
+        origin[i, 0], origin[i, 1], origin[i, 2] = a0, a1, a2
+        radial[i, 0], radial[i, 1], radial[i, 2] = a0 / rn, a1 / rn, a2 / rn
+        r_norm[i] = rn
+        b0, b1, b2 = quat_rotate_vector(w, x, y, z, d0, d1, d2)
+        u[i, 0], u[i, 1], u[i, 2] = b0, b1, b2
+        c[i] = -(b0 * radial[i, 0] + b1 * radial[i, 1] + b2 * radial[i, 2])
+        origin_mcmf[i, 0] = cos_t * a0 + sin_t * a1
+        origin_mcmf[i, 1] = -sin_t * a0 + cos_t * a1
+        origin_mcmf[i, 2] = a2 + 0.0 * cos_t
+    return origin, radial, r_norm, u, c, origin_mcmf
+
+
+@njit(cache=True, error_model="numpy")
+def beam_hit_mcmf(
+    origin: Array, u: Array, c: Array, altitude: Array, min_cos: float, cos_t: float, sin_t: float
+) -> Array:
+    """The beam's hit point on flat ground ``altitude`` (N,) [m] below its origin, in MCMF (N, 3) [m]:
+    origin + max(altitude, 0) / max(c, ``min_cos``) u, turned by the Moon's rotation angle."""
+    n = origin.shape[0]
+    out = np.empty((n, 3))
+    for i in range(n):
+        d = _maximum(altitude[i], 0.0) / _maximum(c[i], min_cos)
+        a0 = origin[i, 0] + d * u[i, 0]
+        a1 = origin[i, 1] + d * u[i, 1]
+        a2 = origin[i, 2] + d * u[i, 2]
+        out[i, 0] = cos_t * a0 + sin_t * a1
+        out[i, 1] = -sin_t * a0 + cos_t * a1
+        out[i, 2] = a2 + 0.0 * cos_t
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def beam_measurement(
+    r_norm: Array,
+    radius: float,
+    terrain_m: Array,
+    c: Array,
+    min_cos: float,
+    range_m: Array,
+    valid: NDArray[np.bool_],
+    sigma0_sq: float,
+    sigma_fraction: float,
+    radial: Array,
+) -> tuple[Array, Array, Array, Array]:
+    """(z, ẑ, H (N, 1, 7), σ_z²) of one beam from its geometry (see ``NavigationFilter._altimeter_model``).
+
+    z = ρ c [m] where the reading is valid, finite and c ≥ ``min_cos``, else NaN; ẑ = |r| − R − terrain [m];
+    H = [r̂ᵀ, 0, −1]; σ_z = max(c, min_cos) √(σ₀² + (f ρ)²) [m] (ρ as ``np.nan_to_num``).
+    """
+    n = r_norm.shape[0]
+    z = np.empty(n)
+    z_hat = np.empty(n)
+    h = np.zeros((n, 1, NX))
+    var = np.empty(n)
+    big = np.finfo(np.float64).max
+    for i in range(n):
+        z_hat[i] = r_norm[i] - radius - terrain_m[i]
+        rho = range_m[i]
+        usable = valid[i] and math.isfinite(rho) and c[i] >= min_cos
+        z[i] = rho * c[i] if usable else np.nan
+        rho_num = 0.0 if rho != rho else (big if rho == np.inf else (-big if rho == -np.inf else rho))
+        e = sigma_fraction * rho_num
+        sig = _maximum(c[i], min_cos) * math.sqrt(sigma0_sq + e * e)
+        var[i] = sig * sig
+        h[i, 0, 0], h[i, 0, 1], h[i, 0, 2] = radial[i, 0], radial[i, 1], radial[i, 2]
+        h[i, 0, 6] = -1.0
+    return z, z_hat, h, var

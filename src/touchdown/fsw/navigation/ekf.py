@@ -44,7 +44,6 @@ from touchdown.fsw.navigation.onboard_map import OnboardMap
 from touchdown.moon.constants import GM_MOON, OMEGA_MOON, R_MOON
 from touchdown.moon.frames import (
     cross,
-    dot,
     mci_to_mcmf,
     mcmf_to_llh,
     norm,
@@ -53,6 +52,7 @@ from touchdown.moon.frames import (
     quat_normalize,
     quat_rotate,
     quat_to_dcm,
+    rotation_angle,
     velocity_mci_to_mcmf,
 )
 from touchdown.sensors.base import (
@@ -242,28 +242,28 @@ class NavigationFilter:
 
     def _altimeter_model(self, meas: AltimeterMeasurement, j: int) -> tuple[Array, Array, Array, Array]:
         """(z, ẑ, H (N, 1, 7), σ_z²) for beam j at the current estimate; NaN z where unusable."""
-        origin = self.r_mci + quat_rotate(self.q, np.broadcast_to(meas.beam_origins_body_m[j], (self.n, 3)))
-        u = quat_rotate(self.q, np.broadcast_to(meas.beam_dirs_body[j], (self.n, 3)))
-        rn = norm(origin)
-        rh = origin / rn[:, None]
-        c = -dot(u, rh)
-        lat0, lon0, h0 = mcmf_to_llh(mci_to_mcmf(origin, self.t))
-        alt0 = h0 - self.believed_terrain_m(lat0, lon0)
-        c_safe = np.maximum(c, _MIN_COS)
-        hit = origin + (np.maximum(alt0, 0.0) / c_safe)[:, None] * u
-        lat1, lon1, _ = mcmf_to_llh(mci_to_mcmf(hit, self.t))
-        z_hat = rn - R_MOON - self.believed_terrain_m(lat1, lon1)
-        rho = meas.range_m[:, j]
-        usable = meas.valid[:, j] & np.isfinite(rho) & (c >= _MIN_COS)
-        z = np.where(usable, rho * c, np.nan)
-        p = self.params
-        sig = c_safe * np.sqrt(
-            p.altimeter_sigma_m**2 + (p.altimeter_sigma_fraction * np.nan_to_num(rho)) ** 2
+        theta = rotation_angle(self.t)  # of the Moon-fixed frame, as in frames.mci_to_mcmf
+        cos_t, sin_t = float(np.cos(theta)), float(np.sin(theta))
+        origin, rh, rn, u, c, origin_mcmf = _kernels.beam_geometry(
+            self.r_mci, self.q, meas.beam_origins_body_m[j], meas.beam_dirs_body[j], cos_t, sin_t
         )
-        h = np.zeros((self.n, 1, NX))
-        h[:, 0, IR] = rh
-        h[:, 0, IB] = -1.0
-        return z, z_hat, h, sig * sig
+        lat0, lon0, h0 = mcmf_to_llh(origin_mcmf)
+        alt0 = h0 - self.believed_terrain_m(lat0, lon0)
+        hit_mcmf = _kernels.beam_hit_mcmf(origin, u, c, alt0, _MIN_COS, cos_t, sin_t)
+        lat1, lon1, _ = mcmf_to_llh(hit_mcmf)
+        p = self.params
+        return _kernels.beam_measurement(
+            rn,
+            R_MOON,
+            self.believed_terrain_m(lat1, lon1),
+            c,
+            _MIN_COS,
+            meas.range_m[:, j],
+            meas.valid[:, j],
+            p.altimeter_sigma_m**2,
+            p.altimeter_sigma_fraction,
+            rh,
+        )
 
     def update_altimeter(self, meas: AltimeterMeasurement) -> GateEvents:
         """Gate and use every valid beam of one altimeter reading."""
