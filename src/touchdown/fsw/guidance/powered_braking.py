@@ -40,6 +40,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from touchdown.errors import InputError
+from touchdown.fsw.guidance import _kernels
 from touchdown.fsw.guidance.base import Array, GuidanceCommand, check_state
 from touchdown.moon.constants import R_MOON
 
@@ -102,24 +103,19 @@ class PoweredBrakingGuidance:
         a_max = np.maximum(a_max, 1e-9)
         h = r_site[:, 2]
         hdot = v_site[:, 2]
-        v_h_vec = v_site[:, :2]
-        v_h = np.hypot(v_h_vec[:, 0], v_h_vec[:, 1])
+        v_h = np.hypot(v_site[:, 0], v_site[:, 1])
         relief = v_h * v_h / (p.reference_radius_m + h)
         ve = p.exhaust_velocity_mps
-        cos_theta = np.ones_like(h)
+        n = h.shape[0]
+        t_go, a_z, a_hz, cos_theta = np.empty(n), np.empty(n), np.empty(n), np.ones(n)
+        arg = np.empty(n)  # −Δv/vₑ, then expm1 of it (the one transcendental, numpy's between the kernels)
+        _kernels.braking_expm1_argument(v_h, cos_theta, ve, arg)
+        args = (a_max, h, hdot, g_site[:, 2], relief, v_h, ve, p.t_go_end_s, p.gate_altitude_m)
+        limit = (2.0 * p.gate_vertical_rate_mps, p.max_descent_rate_mps, _TAU_LIMIT_S)
         limited = math.isfinite(p.max_descent_rate_mps)
         for _ in range(8):  # contracts by ≈ 0.3 per pass at Series 1 numbers
-            dv = v_h / np.maximum(cos_theta, 0.05)
-            t_go = np.maximum((ve / a_max) * -np.expm1(-dv / ve), p.t_go_end_s)
-            dh = p.gate_altitude_m - h
-            hddot = 6.0 * dh / t_go**2 - (4.0 * hdot + 2.0 * p.gate_vertical_rate_mps) / t_go
-            if limited:
-                hddot = np.maximum(hddot, (-p.max_descent_rate_mps - hdot) / _TAU_LIMIT_S)
-            a_z = np.clip(hddot - g_site[:, 2] - relief, 0.0, a_max)
-            a_hz = np.sqrt(np.maximum(a_max * a_max - a_z * a_z, 0.0))
-            cos_theta = a_hz / a_max
-        safe = np.where(v_h > 0.0, v_h, 1.0)
-        a_h = np.where(v_h > 0.0, a_hz / safe, 0.0)[:, None] * -v_h_vec
-        a_thrust = np.column_stack((a_h, a_z))
+            np.expm1(arg, out=arg)
+            _kernels.braking_pass(arg, *args, *limit, limited, t_go, a_z, a_hz, cos_theta)
+        a_thrust = _kernels.braking_thrust(v_h, v_site, a_hz, a_z)
         complete = (v_h <= p.complete_speed_mps) | (t_go <= p.t_go_end_s)
         return GuidanceCommand(a_thrust, t_go, complete)
