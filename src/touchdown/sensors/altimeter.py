@@ -28,9 +28,10 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
-from touchdown.moon.frames import mci_to_mcmf, norm, quat_rotate, velocity_mci_to_mcmf
+from touchdown.moon.frames import norm, rotation_angle, velocity_mci_to_mcmf
 from touchdown.moon.terrain.base import Terrain
 from touchdown.moon.terrain.raycast import incidence_cos, raycast
 from touchdown.noise import Keys, normal, stream_id
@@ -115,12 +116,15 @@ class LaserAltimeter:
     def true_ranges(self, t_s: float, x: Array, terrain: Terrain) -> tuple[Array, Array]:
         """True slant range (N, B) [m] (NaN: no hit within max range) and cos of the incidence angle."""
         n, nb = x.shape[0], self.n_beams
-        # one row per (run, beam), run-major: the frames' row kernels apply
-        q = np.repeat(x[:, Q], nb, axis=0)
-        o_mci = np.repeat(x[:, R], nb, axis=0) + quat_rotate(q, np.tile(self.beam_origins_body_m, (n, 1)))
-        u_mci = quat_rotate(q, np.tile(self.beam_dirs_body, (n, 1)))
-        o_mcmf = mci_to_mcmf(o_mci, t_s)
-        u_mcmf = mci_to_mcmf(u_mci, t_s)
+        theta = rotation_angle(t_s)
+        o_mcmf, u_mcmf = _beams_mcmf(
+            x[:, R],
+            x[:, Q],
+            self.beam_origins_body_m,
+            self.beam_dirs_body,
+            float(np.cos(theta)),
+            float(np.sin(theta)),
+        )
         r = raycast(terrain, o_mcmf, u_mcmf, self.params.max_range_m, tol_m=self.params.raycast_tol_m)
         cos_inc = incidence_cos(terrain, o_mcmf, u_mcmf, r)
         return r.reshape(n, nb), cos_inc.reshape(n, nb)
@@ -143,22 +147,27 @@ class LaserAltimeter:
         n = x.shape[0]
         r, cos_inc = self.true_ranges(t_s, x, terrain)
         speed = norm(velocity_mci_to_mcmf(x[:, R], x[:, V], t_s))
-        ok = np.isfinite(r) & (r <= p.max_range_m)
-        ok &= np.nan_to_num(cos_inc, nan=-1.0) >= self.cos_max_incidence - 1e-12
-        ok &= (speed <= p.max_speed_mps)[:, None]
-        state.acquired |= ok & (r <= p.acquisition_range_m)
-        valid = ok & state.acquired
         state.true_range_m = r
-
         tick = round(t_s * p.rate_hz)
         nu = normal(state.keys, self._s_noise, tick, (self.n_beams,))
         scale = np.ones(n) if noise_scale is None else np.asarray(noise_scale, float)
-        r0 = np.where(np.isfinite(r), r, 0.0)
-        sigma = np.sqrt(p.noise_sigma_m**2 + (p.noise_fraction * r0) ** 2) * scale[:, None]
-        rho = (1.0 + 1e-6 * p.scale_factor_ppm) * r0 + state.bias_m + sigma * nu
-        if p.quantization_m > 0.0:
-            rho = p.quantization_m * np.round(rho / p.quantization_m)
-        rho = np.where(valid, rho, np.nan)
+        rho, valid = _range_measurement(
+            r,
+            cos_inc,
+            np.ascontiguousarray(speed, dtype=np.float64),
+            state.acquired,
+            state.bias_m,
+            nu,
+            np.ascontiguousarray(scale, dtype=np.float64),
+            float(p.max_range_m),
+            self.cos_max_incidence - 1e-12,
+            float(p.max_speed_mps),
+            float(p.acquisition_range_m),
+            p.noise_sigma_m**2,
+            float(p.noise_fraction),
+            1.0 + 1e-6 * p.scale_factor_ppm,
+            float(p.quantization_m),
+        )
         return AltimeterMeasurement(
             sensor=self.name,
             t_s=float(t_s),
@@ -167,3 +176,92 @@ class LaserAltimeter:
             beam_dirs_body=self.beam_dirs_body.copy(),
             beam_origins_body_m=self.beam_origins_body_m.copy(),
         )
+
+
+@njit(cache=True, inline="always")
+def _rotate(
+    w: float, qx: float, qy: float, qz: float, v0: float, v1: float, v2: float
+) -> tuple[float, float, float]:
+    """The vector v rotated by the unit quaternion (w, qx, qy, qz): ``v + w t + u × t``, t = 2 u × v
+    (frames.quat_rotate, its operations in the same order)."""
+    t0 = 2.0 * (qy * v2 - qz * v1)
+    t1 = 2.0 * (qz * v0 - qx * v2)
+    t2 = 2.0 * (qx * v1 - qy * v0)
+    return (
+        v0 + w * t0 + (qy * t2 - qz * t1),
+        v1 + w * t1 + (qz * t0 - qx * t2),
+        v2 + w * t2 + (qx * t1 - qy * t0),
+    )
+
+
+@njit(cache=True)
+def _beams_mcmf(
+    r_mci: Array,
+    q_body_to_mci: Array,
+    origins_body: Array,
+    dirs_body: Array,
+    cos_theta: float,
+    sin_theta: float,
+) -> tuple[Array, Array]:
+    """Exit points [m] and directions of every beam (N·B, 3), Moon-fixed, one row per (run, beam),
+    run-major, from the positions ``r_mci`` (N, 3) [m], attitudes ``q_body_to_mci`` (N, 4) and the beams'
+    body geometry (B, 3), with (cos, sin) of the Moon's rotation angle at that time
+    (frames.quat_rotate, then frames.mci_to_mcmf: the numpy operations in the same order)."""
+    n, nb = r_mci.shape[0], origins_body.shape[0]
+    o_mcmf = np.empty((n * nb, 3))
+    u_mcmf = np.empty((n * nb, 3))
+    c, s = cos_theta, sin_theta
+    for i in range(n):
+        w, qx, qy, qz = q_body_to_mci[i, 0], q_body_to_mci[i, 1], q_body_to_mci[i, 2], q_body_to_mci[i, 3]
+        for b in range(nb):
+            k = i * nb + b
+            x, y, z = _rotate(w, qx, qy, qz, origins_body[b, 0], origins_body[b, 1], origins_body[b, 2])
+            x, y, z = r_mci[i, 0] + x, r_mci[i, 1] + y, r_mci[i, 2] + z  # the centre of mass + the offset
+            o_mcmf[k, 0], o_mcmf[k, 1], o_mcmf[k, 2] = c * x + s * y, -s * x + c * y, z + 0.0 * c
+            x, y, z = _rotate(w, qx, qy, qz, dirs_body[b, 0], dirs_body[b, 1], dirs_body[b, 2])
+            u_mcmf[k, 0], u_mcmf[k, 1], u_mcmf[k, 2] = c * x + s * y, -s * x + c * y, z + 0.0 * c
+    return o_mcmf, u_mcmf
+
+
+@njit(cache=True)
+def _range_measurement(
+    r: Array,
+    cos_inc: Array,
+    speed: Array,
+    acquired: NDArray[np.bool_],
+    bias_m: Array,
+    nu: Array,
+    noise_scale: Array,
+    max_range_m: float,
+    cos_min: float,
+    max_speed_mps: float,
+    acquisition_range_m: float,
+    sigma0_sq: float,
+    fraction: float,
+    gain: float,
+    quantum_m: float,
+) -> tuple[Array, NDArray[np.bool_]]:
+    """Measured ranges (N, B) [m] (NaN where invalid) and validity from the true ranges ``r`` [m], the
+    incidence cosines, the surface-relative speeds (N,) [m/s], the bias [m], the standard normal draws
+    ``nu`` and the noise multipliers (N,): ``gain · r + b + σ ν`` with σ = √(σ₀² + (f r)²) · scale, quantised
+    to ``quantum_m`` (0: none), as in :meth:`LaserAltimeter.measure` (its docstring). Latches ``acquired``
+    (N, B) in place where a valid range first falls to ``acquisition_range_m``."""
+    n, nb = r.shape
+    rho = np.empty((n, nb))
+    valid = np.empty((n, nb), np.bool_)
+    for i in range(n):
+        for b in range(nb):
+            ri = r[i, b]
+            ok = math.isfinite(ri) and ri <= max_range_m
+            ok = ok and (-1.0 if math.isnan(cos_inc[i, b]) else cos_inc[i, b]) >= cos_min  # NaN: no hit
+            ok = ok and speed[i] <= max_speed_mps
+            if ok and ri <= acquisition_range_m:
+                acquired[i, b] = True
+            valid[i, b] = ok and acquired[i, b]
+            r0 = ri if math.isfinite(ri) else 0.0
+            sigma = math.sqrt(sigma0_sq + (fraction * r0) * (fraction * r0)) * noise_scale[i]
+            value = gain * r0 + bias_m[i, b] + sigma * nu[i, b]
+            if quantum_m > 0.0:
+                value = quantum_m * np.rint(value / quantum_m)
+            rho[i, b] = value if valid[i, b] else math.nan
+    return rho, valid

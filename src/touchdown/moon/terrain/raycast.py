@@ -149,9 +149,10 @@ def raycast(
 
     ``direction_mcmf`` need not be unit length. See the module docstring for the method and its accuracy.
     """
-    o = np.atleast_2d(np.asarray(origin_mcmf, dtype=np.float64))
-    d = np.atleast_2d(np.asarray(direction_mcmf, dtype=np.float64))
-    o, d = np.broadcast_arrays(o, d)
+    o = np.asarray(origin_mcmf, dtype=np.float64)
+    d = np.asarray(direction_mcmf, dtype=np.float64)
+    if o.ndim < 2 or o.shape != d.shape:
+        o, d = np.broadcast_arrays(np.atleast_2d(o), np.atleast_2d(d))
     shape = o.shape[:-1]
     o = np.array(o.reshape(-1, 3), order="C")  # contiguous copies: bits independent of caller's strides
     u = np.array(d.reshape(-1, 3), order="C")
