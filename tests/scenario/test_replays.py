@@ -66,7 +66,7 @@ def test_m1_with_robust_gating_lands():
 
 # M2's "what would have saved it": one design decision, the descent profile. Stop the braking at 3.5 km
 # (believed) and descend no faster than 20 m/s until 300 m: from 20 m/s the lander stops in ≈ 90 m, so the
-# late range (and the 2.3 km estimate error it reveals) comes in time.
+# late range (and the ≈ 1.3 km estimate error it reveals) comes in time.
 M2_SAFE_PROFILE = (
     "fsw.guidance.braking.gate_altitude_m=3500.0",
     "fsw.guidance.braking.gate_vertical_rate_mps=-20.0",
@@ -87,19 +87,20 @@ def test_m2_with_a_safe_descent_profile_lands():
 
 @pytest.mark.slow
 def test_m2_acquisition_sweep_shows_the_cliff(cli):
-    """`touchdown sweep` over M2's LRF acquisition range: no soft landing from a first range at ≈ 4.8 km,
-    a landing from ≈ 5.5 km (docs/replays/resilience-m2.md gives the finer sweep and the reason)."""
-    argv = ["sweep", "resilience-m2", "faults.0.below_m=6000,7000", "--event", "lrf_first_valid"]
+    """`touchdown sweep` over M2's LRF acquisition altitude: no soft landing from a first range at 1.5 km, a
+    landing from 1.8 km. The floor is vertical thrust-to-weight: from 67 m/s, 1,600 N on ≈ 450 kg stops in
+    ≈ 1.3 km plus what the robust gate's 2 s cost (docs/replays/resilience-m2.md)."""
+    argv = ["sweep", "resilience-m2", "faults.0.below_m=1500,1800", "--event", "lrf_first_valid"]
     code, out, _ = cli([*argv, "--json", "--jobs", "2"])
     assert code == 0
     doc = json.loads(out)
     low, high = doc["points"]
     assert low["outcome"] == "crashed" and high["outcome"] == "landed", doc["points"]
-    assert doc["cliffs"] == [{"between": [6000.0, 7000.0], "outcomes": ["crashed", "landed"]}]
-    for p in (low, high):  # the first valid range arrives while still braking at ≈ 66 m/s (REFERENCE §3.3)
+    assert doc["cliffs"] == [{"between": [1500.0, 1800.0], "outcomes": ["crashed", "landed"]}]
+    for p in (low, high):  # the braking all but done (of 1,690 m/s), still at the plan's 66 m/s (§3.3)
         first = p["lrf_first_valid"]
-        assert 4500.0 < first["true_altitude_m"] < 5800.0
-        assert first["vertical_speed_mps"] < -55.0 and first["horizontal_speed_mps"] > 150.0
+        assert first["true_altitude_m"] == pytest.approx(p["value"], abs=10.0)
+        assert first["vertical_speed_mps"] < -60.0 and first["horizontal_speed_mps"] < 40.0
 
 
 @pytest.mark.slow
