@@ -14,9 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from touchdown.fsw.control import _kernels
 from touchdown.moon.frames import cross, dot, quat_conjugate, quat_rotate
 
 Array = NDArray[np.float64]
+
+_CONJUGATE = np.array([1.0, -1.0, -1.0, -1.0])  # quat_conjugate's factors, for the kernel
+
+
+def _rows(a: object, width: int) -> bool:
+    """A 2-D float64 array of ``width`` columns (one row per trajectory): the compiled path."""
+    return type(a) is np.ndarray and a.ndim == 2 and a.shape[1] == width and a.dtype == np.float64
 
 
 @dataclass(frozen=True)
@@ -43,6 +51,13 @@ def pointing_error(q_body_to_ref: Array, thrust_axis_body: ArrayLike, direction_
     (N, 3)) is expressed. At exactly 180° the rotation axis is taken as body x.
     """
     axis_b = np.broadcast_to(np.asarray(thrust_axis_body, dtype=float), direction_ref.shape)
+    if (
+        _rows(q_body_to_ref, 4)
+        and _rows(direction_ref, 3)
+        and q_body_to_ref.shape[0] == direction_ref.shape[0]
+    ):
+        e, s, c = _kernels.pointing_geometry(q_body_to_ref, _CONJUGATE, axis_b, direction_ref)
+        return _kernels.pointing_vector(e, s, np.arctan2(s, c))
     d_b = quat_rotate(quat_conjugate(q_body_to_ref), direction_ref)
     e = cross(axis_b, d_b)
     s = np.sqrt(dot(e, e))
@@ -70,10 +85,20 @@ def attitude_torque(
     inertias (3,) or (N, 3) [kg·m²] the flight software believes.
     """
     theta = pointing_error(q_body_to_ref, thrust_axis_body, direction_ref)
-    w_cmd = params.k_att * theta
     w_max = np.radians(params.max_rate_deg_s)
+    inertia = np.asarray(inertia_body, dtype=float)
+    if (
+        _rows(theta, 3)
+        and _rows(w_body, 3)
+        and theta.shape[0] == w_body.shape[0]
+        and inertia.shape[-1:] == (3,)
+    ):
+        inertia_rows = np.broadcast_to(inertia, theta.shape)
+        return _kernels.rate_loop_torque(
+            theta, w_body, inertia_rows, params.k_att, params.k_rate, float(w_max)
+        )
+    w_cmd = params.k_att * theta
     mag = np.sqrt(dot(w_cmd, w_cmd))
     w_cmd = w_cmd * np.minimum(1.0, w_max / np.maximum(mag, 1e-300))[..., None]
-    inertia = np.asarray(inertia_body, dtype=float)
     torque = inertia * params.k_rate * (w_cmd - w_body) + cross(w_body, inertia * w_body)
     return torque, np.sqrt(dot(theta, theta))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from touchdown.fsw.control import _kernels
 from touchdown.vehicle.commands import Commands
 from touchdown.vehicle.model import Vehicle
 
@@ -31,6 +32,14 @@ class ThrottleAllocator:
         # fixed engines, largest first; the order is fixed so the result is batch independent
         self.fixed_order = [int(i) for i in np.argsort(-self.f_max, kind="stable") if self.fixed[i]]
         self.bands = [e.throttle_band_avoided for e in vehicle.engines]
+        # the same, as arrays for the compiled allocation (numpy's sum order holds for < 8 engines)
+        self._compiled = len(vehicle.engines) < 8
+        self._fixed_order = np.array(self.fixed_order, dtype=np.int64)
+        self._tmin = np.asarray(self.tmin, dtype=float)
+        self._tmax = np.asarray(self.tmax, dtype=float)
+        self._has_band = np.array([b is not None for b in self.bands])
+        self._band_lo = np.array([b[0] if b is not None else 0.0 for b in self.bands], dtype=float)
+        self._band_hi = np.array([b[1] if b is not None else 0.0 for b in self.bands], dtype=float)
 
     def capacity(self, enabled: NDArray[np.bool_]) -> Array:
         """Largest thrust [N] the enabled engines (N, E) can give."""
@@ -42,6 +51,20 @@ class ThrottleAllocator:
         thrust_n = np.asarray(thrust_n, dtype=float)
         n, e = thrust_n.shape[0], len(self.vehicle.engines)
         enabled = np.ones((n, e), dtype=bool) if enabled is None else np.asarray(enabled, dtype=bool)
+        if self._compiled and thrust_n.ndim == 1 and enabled.shape == (n, e):
+            throttle, on = _kernels.allocate_rows(
+                thrust_n,
+                enabled,
+                self.f_max,
+                self.fixed,
+                self._fixed_order,
+                self._tmin,
+                self._tmax,
+                self._band_lo,
+                self._band_hi,
+                self._has_band,
+            )
+            return Commands(throttle, on, np.zeros((n, 3)))
         on = np.zeros((n, e), dtype=bool)
         throttle = np.zeros((n, e))
         remaining = np.maximum(thrust_n, 0.0)
@@ -75,5 +98,7 @@ class ThrottleAllocator:
 
     def thrust_of(self, cmd: Commands) -> Array:
         """Total thrust [N] the commands ask for (steady state, no lag)."""
+        if self._compiled and cmd.throttle.ndim == 2 and cmd.throttle.dtype == np.float64:
+            return _kernels.thrust_of_rows(cmd.throttle, cmd.engine_on, self._tmin, self._tmax, self.f_max)
         u = np.clip(cmd.throttle, self.tmin, self.tmax) * cmd.engine_on
         return np.sum(u * self.f_max, axis=-1)
