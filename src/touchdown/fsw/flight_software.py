@@ -34,20 +34,20 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from touchdown.fsw import _kernels
 from touchdown.fsw.control.attitude import AttitudeControlParams, attitude_torque
 from touchdown.fsw.control.throttle import ThrottleAllocator
 from touchdown.fsw.guidance.base import GuidanceLaw
 from touchdown.fsw.navigation.ekf import NavigationFilter, NavParams
 from touchdown.fsw.navigation.onboard_map import OnboardMap
+from touchdown.moon.constants import OMEGA_MOON
 from touchdown.moon.frames import (
     dcm_mcmf_to_enu,
     dot,
-    enu_basis,
     llh_to_mcmf,
     mci_to_mcmf,
-    mcmf_to_mci,
     norm,
-    quat_rotate,
+    rotation_angle,
     velocity_mci_to_mcmf,
 )
 from touchdown.sensors.base import (
@@ -134,6 +134,8 @@ class FlightSoftware:
         )
         self._flow = vehicle.max_thrust_n / vehicle.exhaust_velocity_mps  # (E,) kg/s at throttle 1
         self._cos_tilt = math.cos(math.radians(config.max_tilt_deg))
+        self._sin_tilt = math.sqrt(max(0.0, 1.0 - self._cos_tilt * self._cos_tilt))
+        self._total_max_thrust_n = vehicle.total_max_thrust_n
 
     # ------------------------------------------------------------------ set-up
     def start(self, t_s: float, r_mci: Array, v_mci: Array, q_body_to_mci: Array, mass_kg: Array) -> None:
@@ -227,24 +229,43 @@ class FlightSoftware:
     def local_state(self) -> tuple[Array, Array, Array, tuple[Array, Array, Array]]:
         """Estimated state in the local east-north-up frame below the vehicle: r = (0, 0, altitude above the
         believed terrain), v and g in local axes, and the basis (east, north, up) in MCMF."""
-        t = self.nav.t
-        lat, lon, _ = self.nav.llh()
-        basis = enu_basis(lat, lon)
-        v_mcmf = velocity_mci_to_mcmf(self.nav.r_mci, self.nav.v_mci, t)
-        g_mcmf = mci_to_mcmf(self.gravity.acceleration(self.nav.r_mci), t)
-        r = np.zeros((self.n, 3))
-        r[:, 2] = self.altitude_m()
-        v = np.stack([dot(v_mcmf, e) for e in basis], axis=-1)
-        g = np.stack([dot(g_mcmf, e) for e in basis], axis=-1)
-        return r, v, g, basis
+        return self._local_state(*self._position_estimate())
 
-    def _guidance(self, t_s: float) -> tuple[Array, Mask]:
+    def _position_estimate(self) -> tuple[Array, Array, Array]:
+        """Estimated latitude, longitude [rad] and altitude above the believed terrain below [m]."""
+        lat, lon, h = self.nav.llh()
+        return lat, lon, h - self.nav.believed_terrain_m(lat, lon)
+
+    def _local_state(
+        self, lat: Array, lon: Array, altitude: Array
+    ) -> tuple[Array, Array, Array, tuple[Array, Array, Array]]:
+        """:meth:`local_state` at the estimated (lat, lon, altitude) of this tick."""
+        theta = rotation_angle(self.nav.t)
+        g_mci = self.gravity.acceleration(self.nav.r_mci)
+        v, g, east, north, up = _kernels.local_state_rows(
+            self.nav.r_mci,
+            self.nav.v_mci,
+            g_mci,
+            OMEGA_MOON,
+            float(np.cos(theta)),
+            float(np.sin(theta)),
+            np.sin(lat),
+            np.cos(lat),
+            np.sin(lon),
+            np.cos(lon),
+        )
+        r = np.zeros((self.n, 3))
+        r[:, 2] = altitude
+        return r, v, g, (east, north, up)
+
+    def _guidance(self, t_s: float, frames: dict[str, tuple]) -> tuple[Array, Mask]:
         """Thrust acceleration (N, 3) in MCMF axes and each row's law-complete flag.
 
         A law works in the site frame unless it has ``frame = "local"`` (the gravity turn and the vertical
         descent fly relative to the ground below, which is what they are about far from the site too).
+        ``frames`` holds this tick's estimate (``"llh"``: lat, lon, altitude) and the states computed from
+        it, on first use: most ticks fly one kind of law.
         """
-        frames: dict[str, tuple] = {}  # computed on first use: most ticks fly one kind of law
         site_basis = np.stack((self.site_east, self.site_north, self.site_up))  # rows
         a = np.zeros((self.n, 3))
         complete = np.zeros(self.n, bool)
@@ -262,11 +283,13 @@ class FlightSoftware:
                 extra["a_max_mps2"] = capacity / np.maximum(self.mass_kg[idx], 1e-9)
             if getattr(law, "frame", "site") == "local":
                 if "local" not in frames:
-                    frames["local"] = self.local_state()
+                    frames["local"] = self._local_state(*frames["llh"])
                 r, v, g, basis = frames["local"]
-                cmd = law.command(t_s, r[idx], v[idx], g[idx], **extra)
-                b = np.stack([e[idx] for e in basis], axis=1)  # (k, 3 axes, 3 MCMF)
-                a[idx] = np.einsum("ki,kij->kj", cmd.a_thrust_site, b)
+                if idx.size == self.n:
+                    cmd = law.command(t_s, r, v, g, **extra)
+                else:
+                    cmd = law.command(t_s, r[idx], v[idx], g[idx], **extra)
+                _kernels.local_to_mcmf(np.asarray(cmd.a_thrust_site, dtype=float), idx, *basis, a)
             else:
                 if "site" not in frames:
                     frames["site"] = self.site_state()
@@ -280,20 +303,23 @@ class FlightSoftware:
 
     def _control(self, a_mcmf: Array, altitude: Array) -> Commands:
         cfg = self.cfg
-        t = self.nav.t
-        a_mci = mcmf_to_mci(a_mcmf, t)
-        a_mag = norm(a_mci)
-        d = np.where((a_mag > 0.0)[:, None], a_mci / np.maximum(a_mag, 1e-300)[:, None], 0.0)
-        up = self.nav.r_mci / norm(self.nav.r_mci)[:, None]
-        d = np.where((a_mag > 0.0)[:, None], d, up)  # nothing asked: hold vertical
-        d = _clamp_cone(d, up, self._cos_tilt)
+        theta = rotation_angle(self.nav.t)  # MCMF → MCI below, as frames.mcmf_to_mci
+        axis_b = np.array([0.0, 0.0, 1.0])
+        d, thrust = _kernels.thrust_command_rows(
+            a_mcmf,
+            float(np.cos(theta)),
+            -float(np.sin(theta)),
+            self.nav.r_mci,
+            self.nav.q,
+            axis_b,
+            self.mass_kg,
+            self.phase == COAST,
+            self._cos_tilt,
+            self._sin_tilt,
+        )
         prop = np.maximum(self.mass_kg - self.vehicle.mass.dry_mass_kg, 0.0)
         inertia = self.vehicle.mass.inertia(prop)
-        axis_b = np.array([0.0, 0.0, 1.0])
         torque, _ = attitude_torque(self.nav.q, self.nav.w, d, axis_b, inertia, cfg.attitude)
-        axis_mci = quat_rotate(self.nav.q, np.broadcast_to(axis_b, (self.n, 3)))
-        thrust = self.mass_kg * np.maximum(dot(a_mci, axis_mci), 0.0)
-        thrust = np.where(self.phase == COAST, 0.0, thrust)
         for j, c in enumerate(cfg.cutoffs):
             now = ~self.cut[:, j] & (self.phase != COAST) & (altitude <= c.altitude_m)
             self.cut[:, j] |= now
@@ -302,7 +328,7 @@ class FlightSoftware:
             self._event(f"engine_cutoff:{c.label}", now)
         cmd = self.allocator.allocate(thrust, self.enabled)
         cmd.torque_body_nm = torque
-        self.thrust_fraction = self.allocator.thrust_of(cmd) / self.vehicle.total_max_thrust_n
+        self.thrust_fraction = self.allocator.thrust_of(cmd) / self._total_max_thrust_n
         return cmd
 
     def step(self, t_s: float, measurements: Sequence[Measurement]) -> Commands:
@@ -314,28 +340,15 @@ class FlightSoftware:
             self.mass_kg = self.mass_kg - dt * np.sum(u * self._flow, axis=1)
         self.t_s = float(t_s)
         self._navigate(measurements)
-        altitude = self.altitude_m()
+        frames: dict[str, tuple] = {"llh": self._position_estimate()}
+        altitude = frames["llh"][2]
         down = ~self.believed_down & (self.phase != COAST) & (altitude <= 0.0)
         self.believed_down |= down
         self._event("nav_altitude_zero", down)
         old = self.phase.copy()
-        a_mcmf, complete = self._guidance(t_s)
+        a_mcmf, complete = self._guidance(t_s, frames)
         self._sequence(t_s, complete, altitude)
-        if (self.phase != old).any():
-            a_mcmf, _ = self._guidance(t_s)  # rows that switched law fly the new one from this tick
+        if (self.phase != old).any():  # rows that switched law fly the new one from this tick
+            a_mcmf, _ = self._guidance(t_s, frames)  # (same estimate: the frames computed are kept)
         self.commands = self._control(a_mcmf, altitude)
         return self.commands
-
-
-def _clamp_cone(d: Array, axis: Array, cos_max: float) -> Array:
-    """Unit vectors d (N, 3) limited to a cone of half-angle acos(cos_max) about unit ``axis`` (N, 3)."""
-    if cos_max <= -1.0:
-        return d
-    c = dot(d, axis)
-    outside = c < cos_max
-    perp = d - c[:, None] * axis
-    pn = norm(perp)
-    perp = np.where((pn > 1e-12)[:, None], perp / np.maximum(pn, 1e-300)[:, None], 0.0)
-    s_max = math.sqrt(max(0.0, 1.0 - cos_max * cos_max))
-    clamped = cos_max * axis + s_max * perp
-    return np.where(outside[:, None], clamped, d)
