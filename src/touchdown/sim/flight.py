@@ -280,8 +280,9 @@ class Flight:
             k = round(t / self.dt_fsw)
             trig = Trigger(t, altitude_m=self.true_altitude(t, x), phase=self.fsw.phase_names)
             meas: list[Measurement] = []
+            g = self.gravity.acceleration(x[:, R])  # at this tick's truth: the next interval's start too
             if prev:
-                f_body, w_body = self._imu_inputs(prev["t"], prev["x"], t, x)  # type: ignore[arg-type]
+                f_body, w_body = self._imu_inputs(prev["t"], prev["x"], prev["g"], t, x, g)  # type: ignore[arg-type]
                 m = self.imu.measure(
                     imu_state,
                     t,
@@ -311,7 +312,7 @@ class Flight:
             self._log_fault_events(t, x)
             if self.record and k % self.record_every == 0:
                 self._record(t, x, trig.altitude_m)
-            prev["t"], prev["x"] = t, x.copy()
+            prev["t"], prev["x"], prev["g"] = t, x.copy(), g
             scale = self.faults.thrust_scale(names, trig) if self._thrust_faults else None
             return Commands(throttle, on, cmd.torque_body_nm, scale)
 
@@ -343,10 +344,13 @@ class Flight:
             self._nav_alt[landed] = self.fsw.altitude_m()[landed]
             self._flying &= ~landed
 
-    def _imu_inputs(self, t0: float, x0: Array, t1: float, x1: Array) -> tuple[Array, Array]:
-        """Mean specific force and body rate over (t0, t1] from the truth states at both ends."""
+    def _imu_inputs(
+        self, t0: float, x0: Array, g0: Array, t1: float, x1: Array, g1: Array
+    ) -> tuple[Array, Array]:
+        """Mean specific force and body rate over (t0, t1] from the truth states at both ends and the
+        gravitational accelerations there, g0 and g1 (N, 3) [m/s²]."""
         dt = t1 - t0
-        g = 0.5 * (self.gravity.acceleration(x0[:, R]) + self.gravity.acceleration(x1[:, R]))
+        g = 0.5 * (g0 + g1)
         dv = (x1[:, V] - x0[:, V]) - g * dt
         q0, q1 = x0[:, Q], x1[:, Q]
         q1 = np.where((np.sum(q0 * q1, axis=1) < 0.0)[:, None], -q1, q1)
