@@ -260,3 +260,72 @@ def test_altimeter_model_matches_numpy(n):
                 ref = _altimeter_model_numpy(nav, meas, j)
             for a, b in zip(got, ref, strict=True):
                 assert _equal(a, b)
+
+
+# ---------------------------------------------------------------- strapdown propagation
+def _propagate_state_numpy(nav, imu, free_fall):
+    """NavigationFilter.propagate's state part as numpy code (before the kernels): (q, w, x, cal_dv, cal_t)
+    and the inputs of the covariance step (r1, |r1|, q_map)."""
+    from touchdown.fsw.navigation.ekf import quat_from_rotation_vector
+    from touchdown.moon.frames import norm, quat_multiply, quat_normalize, quat_rotate, velocity_mci_to_mcmf
+
+    dt = imu.dt_s
+    use = free_fall & imu.accel_valid
+    cal_dv = nav._cal_dv + np.where(use[:, None], imu.delta_v_body_mps, 0.0)
+    cal_t = nav._cal_t + np.where(use, dt, 0.0)
+    dv_body = imu.delta_v_body_mps - nav.accel_bias_body * dt
+    dth = np.where(imu.gyro_valid[:, None], imu.delta_theta_body_rad, nav.w * dt)
+    q_mid = quat_normalize(quat_multiply(nav.q, quat_from_rotation_vector(0.5 * dth)))
+    q = quat_normalize(quat_multiply(nav.q, quat_from_rotation_vector(dth)))
+    w = dth / dt
+    dv = np.where(imu.accel_valid[:, None], quat_rotate(q_mid, dv_body), 0.0)
+    x = nav.x.copy()
+    r0, v0 = x[:, IR], x[:, IV]
+    g0 = nav.gravity.acceleration(r0)
+    r1 = r0 + v0 * dt + 0.5 * (dv + g0 * dt) * dt
+    g1 = nav.gravity.acceleration(r1)
+    v1 = v0 + dv + 0.5 * (g0 + g1) * dt
+    v_ground = norm(velocity_mci_to_mcmf(r0, v0, nav.t))
+    x[:, IR], x[:, IV] = r1, v1
+    return q, w, x, cal_dv, cal_t, norm(r1), nav.params.terrain_rw_m2_per_m * v_ground * dt
+
+
+@pytest.mark.parametrize("n", [1, 3, 250])
+def test_strapdown_matches_numpy(n, monkeypatch):
+    from touchdown.fsw.navigation.ekf import NavigationFilter, NavParams
+    from touchdown.fsw.navigation.onboard_map import OnboardMap
+    from touchdown.moon.frames import quat_normalize
+    from touchdown.moon.gravity import PointMass
+    from touchdown.sensors.base import ImuMeasurement
+
+    rng = np.random.default_rng(70 + n)
+    nav = NavigationFilter(NavParams(), PointMass(), OnboardMap(None, 0.0), n)
+    nav.initialize(
+        12.5, _positions(rng, n), rng.normal(0.0, 1e3, (n, 3)), quat_normalize(rng.normal(size=(n, 4)))
+    )
+    nav.accel_bias_body = rng.normal(0.0, 1e-3, (n, 3))
+    nav._cal_dv = rng.normal(size=(n, 3))
+    nav._cal_t = rng.uniform(0.0, 50.0, n)
+    nav.w = rng.normal(0.0, 0.01, (n, 3))
+    seen = {}  # the covariance step's inputs
+    real = kn.propagate_covariance
+
+    def spy(p, r1, rn, k, dt, q_const, q_map):
+        seen.update(r1=r1.copy(), rn=rn.copy(), q_map=q_map.copy())
+        real(p, r1, rn, k, dt, q_const, q_map)
+
+    monkeypatch.setattr(kn, "propagate_covariance", spy)
+    for step in range(3):
+        dtheta = rng.normal(0.0, 1e-3, (n, 3))
+        dtheta[0] = 0.0  # no rotation
+        dv = rng.normal(0.0, 0.2, (n, 3))
+        valid = rng.uniform(size=(2, n)) < 0.8
+        imu = ImuMeasurement("imu", nav.t + 0.1, 0.1, dv, dtheta, valid[0], valid[1])
+        free_fall = rng.uniform(size=n) < 0.5
+        ref = _propagate_state_numpy(nav, imu, free_fall)
+        nav.propagate(imu, free_fall=free_fall)
+        for got, want in zip((nav.q, nav.w, nav.x, nav._cal_dv, nav._cal_t), ref[:5], strict=True):
+            assert _equal(got, want), step
+        assert (
+            _equal(seen["r1"], ref[2][:, IR]) and _equal(seen["rn"], ref[5]) and _equal(seen["q_map"], ref[6])
+        )

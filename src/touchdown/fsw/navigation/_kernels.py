@@ -436,3 +436,134 @@ def beam_measurement(
         h[i, 0, 0], h[i, 0, 1], h[i, 0, 2] = radial[i, 0], radial[i, 1], radial[i, 2]
         h[i, 0, 6] = -1.0
     return z, z_hat, h, var
+
+
+# ---------------------------------------------------------------------------------------------- strapdown
+@njit(cache=True, error_model="numpy")
+def strapdown_increments(
+    dtheta_meas: Array, gyro_valid: Mask, w_body: Array, dt: float
+) -> tuple[Array, Array, Array]:
+    """The attitude increment Δθ (N, 3) [rad] (the gyro's, or the last rate × dt where it is invalid), the
+    angles |Δθ/2| and |Δθ| (N, 2) [rad] and their halves (N, 2), whose sine and cosine numpy takes."""
+    n = dtheta_meas.shape[0]
+    dth = np.empty((n, 3))
+    ang = np.empty((n, 2))
+    half = np.empty((n, 2))
+    for i in range(n):
+        for k in range(3):
+            dth[i, k] = dtheta_meas[i, k] if gyro_valid[i] else w_body[i, k] * dt
+        m0, m1, m2 = 0.5 * dth[i, 0], 0.5 * dth[i, 1], 0.5 * dth[i, 2]
+        ang[i, 0] = math.sqrt(m0 * m0 + m1 * m1 + m2 * m2)
+        ang[i, 1] = math.sqrt(dth[i, 0] * dth[i, 0] + dth[i, 1] * dth[i, 1] + dth[i, 2] * dth[i, 2])
+        half[i, 0] = 0.5 * ang[i, 0]
+        half[i, 1] = 0.5 * ang[i, 1]
+    return dth, ang, half
+
+
+@njit(cache=True, error_model="numpy")
+def _turned(q: Array, i: int, scale: float, dth: Array, ang: float, sin_h: float, cos_h: float) -> tuple:
+    """quat_normalize(q ⊗ [cos h, k θ]) with θ = ``scale`` Δθ, k = sin h / |θ| (0.5 at |θ| = 0)."""
+    k = sin_h / ang if ang > 0.0 else 0.5
+    rw, rx, ry, rz = cos_h, k * (scale * dth[i, 0]), k * (scale * dth[i, 1]), k * (scale * dth[i, 2])
+    pw, px, py, pz = q[i, 0], q[i, 1], q[i, 2], q[i, 3]
+    a = pw * rw - px * rx - py * ry - pz * rz
+    b = pw * rx + px * rw + py * rz - pz * ry
+    c = pw * ry - px * rz + py * rw + pz * rx
+    d = pw * rz + px * ry - py * rx + pz * rw
+    f = (-1.0 if a < 0.0 else 1.0) / math.sqrt(a * a + b * b + c * c + d * d)
+    return a * f, b * f, c * f, d * f
+
+
+@njit(cache=True, error_model="numpy")
+def strapdown_attitude(
+    q_body_to_mci: Array,
+    dth: Array,
+    ang: Array,
+    sin_half: Array,
+    cos_half: Array,
+    dt: float,
+    dv_meas: Array,
+    accel_bias: Array,
+    accel_valid: Mask,
+    r_mci: Array,
+    v_mci: Array,
+    g0: Array,
+) -> tuple[Array, Array, Array, Array]:
+    """Attitude, rate and position over one IMU interval dt [s], per row.
+
+    q ← q ⊗ q(Δθ) and the mid-interval attitude q ⊗ q(Δθ/2) (normalised, scalar part ≥ 0), from the angles
+    and the sines/cosines of their halves (``strapdown_increments``, numpy); ω = Δθ/dt [rad/s]; the
+    velocity increment Δv = q_mid (Δv_meas − b dt) [m/s] in MCI (0 where the accelerometer is invalid);
+    r₁ = r + v dt + ½ (Δv + g₀ dt) dt [m] with the gravity g₀ at r [m/s²].
+    Returns (q (N, 4), ω (N, 3), Δv (N, 3), r₁ (N, 3)).
+    """
+    n = dth.shape[0]
+    q_new = np.empty((n, 4))
+    w = np.empty((n, 3))
+    dv = np.empty((n, 3))
+    r1 = np.empty((n, 3))
+    for i in range(n):
+        mw, mx, my, mz = _turned(q_body_to_mci, i, 0.5, dth, ang[i, 0], sin_half[i, 0], cos_half[i, 0])
+        q_new[i, 0], q_new[i, 1], q_new[i, 2], q_new[i, 3] = _turned(
+            q_body_to_mci, i, 1.0, dth, ang[i, 1], sin_half[i, 1], cos_half[i, 1]
+        )
+        for k in range(3):
+            w[i, k] = dth[i, k] / dt
+        b0 = dv_meas[i, 0] - accel_bias[i, 0] * dt
+        b1 = dv_meas[i, 1] - accel_bias[i, 1] * dt
+        b2 = dv_meas[i, 2] - accel_bias[i, 2] * dt
+        d0, d1, d2 = quat_rotate_vector(mw, mx, my, mz, b0, b1, b2)
+        if not accel_valid[i]:
+            d0, d1, d2 = 0.0, 0.0, 0.0
+        dv[i, 0], dv[i, 1], dv[i, 2] = d0, d1, d2
+        for k in range(3):
+            r1[i, k] = r_mci[i, k] + v_mci[i, k] * dt + 0.5 * (dv[i, k] + g0[i, k] * dt) * dt
+    return q_new, w, dv, r1
+
+
+@njit(cache=True, error_model="numpy")
+def strapdown_velocity(
+    x: Array,
+    r1: Array,
+    dv: Array,
+    g0: Array,
+    g1: Array,
+    dt: float,
+    omega: float,
+    cos_t: float,
+    sin_t: float,
+    terrain_rw: float,
+) -> tuple[Array, Array]:
+    """v₁ = v + Δv + ½ (g₀ + g₁) dt; the state ``x`` (N, 7) takes r₁ and v₁ in place.
+
+    Returns |r₁| (N,) [m] and the map offset's process noise over the interval, ``terrain_rw`` × the
+    ground speed at the start (|C (v − ω × r)|, C the turn with cos_t, sin_t at the start) × dt (N,) [m²].
+    """
+    n = x.shape[0]
+    r_norm = np.empty(n)
+    q_map = np.empty(n)
+    for i in range(n):
+        r0, r1_, r2 = x[i, 0], x[i, 1], x[i, 2]
+        v0, v1, v2 = x[i, 3], x[i, 4], x[i, 5]
+        a = v0 - (0.0 * r2 - omega * r1_)  # v − ω × r at the start, into MCMF, its norm
+        b = v1 - (omega * r0 - 0.0 * r2)
+        c = v2 - (0.0 * r1_ - 0.0 * r0)
+        m0, m1, m2 = cos_t * a + sin_t * b, -sin_t * a + cos_t * b, c + 0.0 * cos_t
+        q_map[i] = terrain_rw * math.sqrt(m0 * m0 + m1 * m1 + m2 * m2) * dt
+        for k in range(3):
+            x[i, 3 + k] = x[i, 3 + k] + dv[i, k] + 0.5 * (g0[i, k] + g1[i, k]) * dt
+            x[i, k] = r1[i, k]
+        r_norm[i] = math.sqrt(r1[i, 0] * r1[i, 0] + r1[i, 1] * r1[i, 1] + r1[i, 2] * r1[i, 2])
+    return r_norm, q_map
+
+
+@njit(cache=True, error_model="numpy")
+def accumulate_coast(
+    sum_dv: Array, sum_t: Array, dv_meas: Array, free_fall: Mask, accel_valid: Mask, dt: float
+) -> None:
+    """Σ Δv_meas [m/s] and Σ dt [s], in place, over the rows coasting with a valid accelerometer."""
+    for i in range(sum_t.shape[0]):
+        use = free_fall[i] and accel_valid[i]
+        for k in range(3):
+            sum_dv[i, k] = sum_dv[i, k] + (dv_meas[i, k] if use else 0.0)
+        sum_t[i] = sum_t[i] + (dt if use else 0.0)

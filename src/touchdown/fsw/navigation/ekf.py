@@ -48,12 +48,9 @@ from touchdown.moon.frames import (
     mcmf_to_llh,
     norm,
     quat_conjugate,
-    quat_multiply,
     quat_normalize,
-    quat_rotate,
     quat_to_dcm,
     rotation_angle,
-    velocity_mci_to_mcmf,
 )
 from touchdown.sensors.base import (
     AltimeterMeasurement,
@@ -174,28 +171,37 @@ class NavigationFilter:
         """
         dt = imu.dt_s
         if free_fall is not None and self.params.calibrate_accel_in_coast:
-            use = free_fall & imu.accel_valid
-            self._cal_dv += np.where(use[:, None], imu.delta_v_body_mps, 0.0)
-            self._cal_t += np.where(use, dt, 0.0)
-        dv_body = imu.delta_v_body_mps - self.accel_bias_body * dt
-        dth = np.where(imu.gyro_valid[:, None], imu.delta_theta_body_rad, self.w * dt)
-        q_mid = quat_normalize(quat_multiply(self.q, quat_from_rotation_vector(0.5 * dth)))
-        self.q = quat_normalize(quat_multiply(self.q, quat_from_rotation_vector(dth)))
-        self.w = dth / dt
-        dv = np.where(imu.accel_valid[:, None], quat_rotate(q_mid, dv_body), 0.0)
-        r0, v0 = self.x[:, IR], self.x[:, IV]
+            _kernels.accumulate_coast(
+                self._cal_dv, self._cal_t, imu.delta_v_body_mps, free_fall, imu.accel_valid, dt
+            )
+        # attitude from the gyro's Δθ (sines and cosines of the half angles by numpy), the velocity
+        # increment rotated by the mid-interval attitude, position and velocity with the gravity at both ends
+        dth, ang, half = _kernels.strapdown_increments(imu.delta_theta_body_rad, imu.gyro_valid, self.w, dt)
+        r0 = self.x[:, IR]
         g0 = self.gravity.acceleration(r0)
-        r1 = r0 + v0 * dt + 0.5 * (dv + g0 * dt) * dt
+        self.q, self.w, dv, r1 = _kernels.strapdown_attitude(
+            self.q,
+            dth,
+            ang,
+            np.sin(half),
+            np.cos(half),
+            dt,
+            imu.delta_v_body_mps,
+            self.accel_bias_body,
+            imu.accel_valid,
+            r0,
+            self.x[:, IV],
+            g0,
+        )
         g1 = self.gravity.acceleration(r1)
-        v1 = v0 + dv + 0.5 * (g0 + g1) * dt
-        v_ground = norm(velocity_mci_to_mcmf(r0, v0, self.t))
-        self.x[:, IR], self.x[:, IV] = r1, v1
+        theta = rotation_angle(self.t)  # at the start of the interval, for the ground speed
+        c, s = float(np.cos(theta)), float(np.sin(theta))
+        rw = self.params.terrain_rw_m2_per_m
+        rn, q_map = _kernels.strapdown_velocity(self.x, r1, dv, g0, g1, dt, OMEGA_MOON, c, s, rw)
         self.t = float(imu.t_s)
 
         # P ← F P Fᵀ + Q, F = I + A dt + A² dt²/2 with A = [[0, I], [G, 0]]; G the point-mass gravity
         # gradient at the propagated position
-        rn = norm(r1)
-        q_map = self.params.terrain_rw_m2_per_m * v_ground * dt
         _kernels.propagate_covariance(self.P, r1, rn, GM_MOON / rn**3, dt, self._process_noise(dt), q_map)
 
     def _process_noise(self, dt: float) -> Array:
