@@ -329,3 +329,79 @@ def test_strapdown_matches_numpy(n, monkeypatch):
         assert (
             _equal(seen["r1"], ref[2][:, IR]) and _equal(seen["rn"], ref[5]) and _equal(seen["q_map"], ref[6])
         )
+
+
+def _update_altimeter_numpy(nav, meas):
+    """NavigationFilter.update_altimeter as numpy code (before the kernels)."""
+    gate = nav.gate(meas.sensor)
+    nb = meas.range_m.shape[1]
+    models = [nav._altimeter_model(meas, j) for j in range(nb)]
+    nu = np.stack([z - zh for z, zh, _, _ in models], axis=1)
+    s = np.stack([_mm(_mm(h, nav.P), np.swapaxes(h, 1, 2))[:, 0, 0] + r for _, _, h, r in models], 1)
+    present_b = np.isfinite(nu)
+    admit = gate.in_gate(np.abs(nu) / np.sqrt(s), present_b)
+    present = present_b.any(axis=1)
+    count = np.maximum(present_b.sum(axis=1), 1)
+    summary = np.where(present_b, nu, 0.0).sum(axis=1) / count
+    readmit, events = gate.record(nav.t, present, admit.any(axis=1), summary)
+    if readmit.any():
+        nav.P[:, IB, IB] += np.where(readmit, summary * summary, 0.0)
+        admit = admit | (readmit[:, None] & present_b)
+    for j in range(nb):
+        use = admit[:, j]
+        if use.any():
+            z, z_hat, h, r = models[j] if j == 0 else nav._altimeter_model(meas, j)
+            nav._apply(h, np.nan_to_num(z - z_hat)[:, None], r[:, None, None], use, radial=h[:, 0, IR])
+    z_all = np.stack([m[0] for m in models], axis=1)
+    z_mean = np.where(present_b, z_all, 0.0).sum(axis=1) / count
+    nav.last_altimeter_height_m = np.where(present, z_mean, np.nan)
+    nav.last_altimeter_accepted = admit.any(axis=1)
+    return events
+
+
+@pytest.mark.parametrize("beams", [1, 2, 3])
+def test_update_altimeter_matches_numpy(beams):
+    import copy
+
+    from touchdown.fsw.navigation.ekf import NavigationFilter, NavParams
+    from touchdown.fsw.navigation.gating import GateParams
+    from touchdown.fsw.navigation.onboard_map import OnboardMap
+    from touchdown.moon.frames import quat_from_axis_angle
+    from touchdown.moon.gravity import PointMass
+    from touchdown.sensors.base import AltimeterMeasurement
+
+    n = 300
+    rng = np.random.default_rng(beams)
+    params = NavParams(gate=GateParams(policy="robust", window_s=0.3, consistency=50.0))
+    nav = NavigationFilter(params, PointMass(), OnboardMap(_WavyTerrain()), n)
+    r = _positions(rng, n)
+    r *= ((R_MOON + rng.uniform(100.0, 3000.0, n)) / np.linalg.norm(r, axis=1))[:, None]
+    up = r / np.linalg.norm(r, axis=1)[:, None]
+    tilt = rng.normal(0.0, 0.1, (n, 3))  # body +z near the local vertical: the beams look down
+    axis = np.cross([0.0, 0.0, 1.0], up) + tilt
+    q0 = quat_from_axis_angle(axis, np.arccos(up[:, 2]))
+    nav.initialize(100.0, r, rng.normal(0.0, 50.0, (n, 3)), q0)
+    ref = copy.deepcopy(nav)
+    dirs = np.array([[0.0, 0.0, -1.0], [-0.5, 0.0, -0.866], [0.3, 0.3, -0.9]])[:beams]
+    origins = np.zeros((beams, 3))
+    step = rng.choice([0.0, 0.0, 400.0], n)  # a third see a terrain step the map does not have
+    events = 0
+    for k in range(8):
+        probe = AltimeterMeasurement(
+            "lrf", nav.t, np.ones((n, beams)), np.ones((n, beams), bool), dirs, origins
+        )
+        ranges = np.empty((n, beams))
+        for j in range(beams):  # the filter's own prediction, plus the step and noise, as slant ranges
+            c, z_hat, _, _ = nav._altimeter_model(probe, j)
+            ranges[:, j] = (z_hat + step + rng.normal(0.0, 3.0, n)) / c
+        valid = rng.uniform(size=(n, beams)) < 0.9
+        meas = AltimeterMeasurement("lrf", nav.t, ranges, valid, dirs, origins)
+        ev = nav.update_altimeter(meas)
+        ev_ref = _update_altimeter_numpy(ref, meas)
+        events += ev.readmitted.sum() + ev.rejected.sum()
+        for name in ("first_valid", "rejected", "abandoned", "readmitted"):
+            assert np.array_equal(getattr(ev, name), getattr(ev_ref, name)), (k, name)
+        for name in ("x", "P", "last_altimeter_height_m", "last_altimeter_accepted"):
+            assert _equal(getattr(nav, name), getattr(ref, name)), (k, name)
+        nav.t = ref.t = nav.t + 0.1
+    assert events > 0 and nav.last_altimeter_accepted.any()

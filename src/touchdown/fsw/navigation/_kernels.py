@@ -567,3 +567,50 @@ def accumulate_coast(
         for k in range(3):
             sum_dv[i, k] = sum_dv[i, k] + (dv_meas[i, k] if use else 0.0)
         sum_t[i] = sum_t[i] + (dt if use else 0.0)
+
+
+@njit(cache=True, error_model="numpy")
+def altimeter_screen(z: Array, z_hat: Array, hph: Array, var: Array) -> tuple[Array, Mask, Array]:
+    """Innovations ν = z − ẑ (N, B) [m] of the B beams, which are present (finite), and |ν| / √S with
+    S = H P Hᵀ + σ_z² (``hph``, ``var`` (N, B) [m²])."""
+    n, nb = z.shape
+    nu = np.empty((n, nb))
+    present = np.empty((n, nb), np.bool_)
+    normalised = np.empty((n, nb))
+    for i in range(n):
+        for j in range(nb):
+            v = z[i, j] - z_hat[i, j]
+            nu[i, j] = v
+            present[i, j] = math.isfinite(v)
+            normalised[i, j] = abs(v) / math.sqrt(hph[i, j] + var[i, j])
+    return nu, present, normalised
+
+
+@njit(cache=True, error_model="numpy")
+def altimeter_summary(nu: Array, present_b: Mask, admit: Mask, z: Array) -> tuple[Mask, Mask, Array, Array]:
+    """Per row (N,): any beam present, any admitted, the mean innovation and the mean height z over the
+    present beams [m] (0 when none; summed in beam order, as numpy for < 8 beams)."""
+    n, nb = nu.shape
+    present = np.empty(n, np.bool_)
+    accepted = np.empty(n, np.bool_)
+    summary = np.empty(n)
+    z_mean = np.empty(n)
+    for i in range(n):
+        count = 0
+        any_admit = False
+        s_nu = 0.0
+        s_z = 0.0
+        for j in range(nb):
+            p = present_b[i, j]
+            count += 1 if p else 0
+            any_admit = any_admit or admit[i, j]
+            a = nu[i, j] if p else 0.0
+            b = z[i, j] if p else 0.0
+            s_nu = a if j == 0 else s_nu + a
+            s_z = b if j == 0 else s_z + b
+        present[i] = count > 0
+        accepted[i] = any_admit
+        c = float(max(count, 1))
+        summary[i] = s_nu / c
+        z_mean[i] = s_z / c
+    return present, accepted, summary, z_mean

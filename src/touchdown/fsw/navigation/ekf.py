@@ -276,26 +276,31 @@ class NavigationFilter:
         gate = self.gate(meas.sensor)
         nb = meas.range_m.shape[1]
         models = [self._altimeter_model(meas, j) for j in range(nb)]
-        nu = np.stack([z - zh for z, zh, _, _ in models], axis=1)  # (N, B)
-        s = np.stack([_kernels.hpht(h, self.P)[:, 0, 0] + r for _, _, h, r in models], 1)
-        present_b = np.isfinite(nu)
-        admit = gate.in_gate(np.abs(nu) / np.sqrt(s), present_b)
-        present = present_b.any(axis=1)
-        count = np.maximum(present_b.sum(axis=1), 1)
-        summary = np.where(present_b, nu, 0.0).sum(axis=1) / count
-        readmit, events = gate.record(self.t, present, admit.any(axis=1), summary)
+        z, z_hat, hph, var = (np.empty((self.n, nb)) for _ in range(4))  # (N, B)
+        for j, (zj, zhj, hj, rj) in enumerate(models):
+            z[:, j], z_hat[:, j], var[:, j] = zj, zhj, rj
+            hph[:, j] = _kernels.hpht(hj, self.P)[:, 0, 0]
+        nu, present_b, normalised = _kernels.altimeter_screen(z, z_hat, hph, var)
+        admit = gate.in_gate(normalised, present_b)
+        if nb < 8:  # the per-row sums over beams in numpy's order (it sums 8 or more pairwise)
+            present, accepted, summary, z_mean = _kernels.altimeter_summary(nu, present_b, admit, z)
+        else:
+            count = np.maximum(present_b.sum(axis=1), 1)
+            present, accepted = present_b.any(axis=1), admit.any(axis=1)
+            summary = np.where(present_b, nu, 0.0).sum(axis=1) / count
+            z_mean = np.where(present_b, z, 0.0).sum(axis=1) / count
+        readmit, events = gate.record(self.t, present, accepted, summary)
         if readmit.any():  # a persistent step: the terrain under us is not where the map says
             self.P[:, IB, IB] += np.where(readmit, summary * summary, 0.0)
             admit = admit | (readmit[:, None] & present_b)
+            accepted = admit.any(axis=1)
         for j in range(nb):
             use = admit[:, j]
             if use.any():
-                z, z_hat, h, r = models[j] if j == 0 else self._altimeter_model(meas, j)
-                self._apply(h, np.nan_to_num(z - z_hat)[:, None], r[:, None, None], use, radial=h[:, 0, IR])
-        z_all = np.stack([m[0] for m in models], axis=1)
-        z_mean = np.where(present_b, z_all, 0.0).sum(axis=1) / count
+                zj, zhj, h, r = models[j] if j == 0 else self._altimeter_model(meas, j)
+                self._apply(h, np.nan_to_num(zj - zhj)[:, None], r[:, None, None], use, radial=h[:, 0, IR])
         self.last_altimeter_height_m = np.where(present, z_mean, np.nan)
-        self.last_altimeter_accepted = admit.any(axis=1)
+        self.last_altimeter_accepted = accepted
         return events
 
     def update_velocimeter(self, meas: VelocimeterMeasurement) -> GateEvents:

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchdown.errors import InputError
+from touchdown.fsw.navigation import _gating_kernels as _k
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -84,6 +85,17 @@ class Gate:
 
     def in_gate(self, normalised: Array, present: Mask) -> Mask:
         """Readings (N, …) the policy admits on the gate alone (before any re-admission)."""
+        if normalised.ndim in (1, 2) and normalised.dtype == np.float64 and present.shape == normalised.shape:
+            policy = GATING_POLICIES.index(self.params.policy)
+            one = normalised.ndim == 1  # one reading per trajectory: a column of one
+            out = _k.in_gate_rows(
+                normalised[:, None] if one else normalised,
+                present[:, None] if one else present,
+                self.abandoned,
+                self.params.gate_sigma,
+                policy,
+            )
+            return out[:, 0] if one else out
         if self.params.policy == "none":
             return present.copy()
         usable = present & ~_rows(self.abandoned, present)
@@ -96,6 +108,26 @@ class Gate:
         passed the gate; ``summary`` (N,): the tick's innovation in measurement units (e.g. mean over beams).
         """
         p = self.params
+        if summary.dtype == np.float64 and self.count.dtype == np.int64:
+            readmit, *masks = _k.record_rows(
+                float(t_s),
+                present,
+                accepted,
+                summary,
+                GATING_POLICIES.index(p.policy),
+                p.latch_count,
+                p.window_s,
+                p.consistency,
+                _T_EPS,
+                self.seen,
+                self.abandoned,
+                self.count,
+                self.streak_t0,
+                self.s1,
+                self.s2,
+                self.n_streak,
+            )
+            return readmit, GateEvents(*masks)
         first = present & ~self.seen
         self.seen |= present
         n = present.shape[0]
