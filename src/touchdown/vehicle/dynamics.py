@@ -19,8 +19,9 @@ centre of mass and the RCS. Rigid body: ``I ω̇ = τ − ω × Iω`` with the c
 command through a first-order lag; it is cut, exactly, when the propellant runs out — the simulator
 locates that instant within the step and sets the ``propellant_ok`` flag this module obeys.
 
-The arithmetic runs in compiled per-row kernels (``vehicle._kernels``): :meth:`RigidBodyDynamics.derivative`
-and :meth:`RigidBodyDynamics.step` (a whole RK4 step) share the one scalar derivative.
+The arithmetic runs in compiled kernels over the rows (``vehicle._kernels``):
+:meth:`RigidBodyDynamics.derivative` and :meth:`RigidBodyDynamics.step` (a whole RK4 step) share the one
+derivative, ``_kernels.eom_rows``.
 """
 
 from __future__ import annotations
