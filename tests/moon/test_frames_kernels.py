@@ -81,6 +81,13 @@ def test_frame_conversion_kernels_match_numpy(n: int) -> None:
         for got, ref in zip(fr.enu_basis(lat, lon), _generic(fr.enu_basis, lat, lon), strict=True):
             assert _same(got, ref)
         assert _same(fr.llh_to_mcmf(lat, lon, h), _generic(fr.llh_to_mcmf, lat, lon, h))
+        for got, ref in zip(fr.mcmf_to_llh(r), _generic(fr.mcmf_to_llh, r), strict=True):
+            assert _same(got, ref)
+        special = _values(rng, (n, 3))  # ±0, NaN, ±∞ and every magnitude through hypot
+        for got, ref in zip(
+            fr.mcmf_to_llh(special, 1.0), _generic(fr.mcmf_to_llh, special, 1.0), strict=True
+        ):
+            assert _same(got, ref)
         assert _same(fr.llh_to_mcmf(0.3, -1.2, h), fr.llh_to_mcmf(np.full(n, 0.3), np.full(n, -1.2), h))
 
 

@@ -3,7 +3,8 @@
 ``moon.frames`` calls these for 2-D float64 inputs (one row per trajectory) and keeps its numpy code for
 every other shape. Each kernel computes row by row with the numpy code's operations in the same order (no
 fused multiply-add), so the results are the same bits, whatever the batch. Transcendental functions (sin,
-cos, atan2) stay in numpy; kernels take their results.
+cos, atan2) stay in numpy, whose SIMD versions need not match the C library's; kernels take their results.
+``hypot`` is the C library's in both.
 """
 
 from __future__ import annotations
@@ -209,3 +210,21 @@ def spherical_rows(rho: Array, clat: Array, slat: Array, clon: Array, slon: Arra
         out[i, 1] = rho[i] * clat[i] * slon[i]
         out[i, 2] = rho[i] * slat[i]
     return out
+
+
+@njit(cache=True, error_model="numpy")
+def llh_parts_rows(r: Array, radius: float) -> tuple[Array, Array, Array, Array, Array]:
+    """For ``mcmf_to_llh`` of (N, 3) positions [m]: x, y, z (contiguous, for numpy's arctan2), the distance
+    from the spin axis hypot(x, y) and the height √(ρ² + z²) − ``radius`` (N,) [m]."""
+    n = r.shape[0]
+    x = np.empty(n)
+    y = np.empty(n)
+    z = np.empty(n)
+    rxy = np.empty(n)
+    h = np.empty(n)
+    for i in range(n):
+        a, b, c = r[i, 0], r[i, 1], r[i, 2]
+        rho = math.hypot(a, b)
+        x[i], y[i], z[i], rxy[i] = a, b, c, rho
+        h[i] = math.sqrt(rho * rho + c * c) - radius
+    return x, y, z, rxy, h

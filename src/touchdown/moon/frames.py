@@ -292,6 +292,9 @@ def llh_to_mcmf(lat: ArrayLike, lon: ArrayLike, h: ArrayLike, radius: float = R_
 
 def mcmf_to_llh(r_mcmf: Array, radius: float = R_MOON) -> tuple[Array, Array, Array]:
     """Planetocentric latitude [rad], east longitude in (−π, π] [rad], height above ``radius`` [m]."""
+    if _rows(r_mcmf, 3):  # arctan2 stays numpy's (its SIMD code, not the C library's), on contiguous x, y, z
+        x, y, z, rxy, h = _k.llh_parts_rows(r_mcmf, float(radius))
+        return np.arctan2(z, rxy), np.arctan2(y, x), h
     x, y, z = r_mcmf[..., 0], r_mcmf[..., 1], r_mcmf[..., 2]
     rxy = np.hypot(x, y)
     return np.arctan2(z, rxy), np.arctan2(y, x), np.sqrt(rxy * rxy + z * z) - radius
