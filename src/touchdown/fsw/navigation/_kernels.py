@@ -14,7 +14,13 @@ over k takes one of two orders, depending on the operands' memory layout (numpy'
 F P Fᵀ and (I − KH) P (I − KH)ᵀ skip the products with an exact zero in F or I − KH (most of F; three
 columns of I − KH for a height measurement). That is exact: adding ±0 to a sum that started at +0 leaves it
 unchanged bit for bit, provided the other factor is finite, so a row whose covariance holds a NaN or an
-infinity takes every product, as before (0 × ∞ = NaN).
+infinity takes every product, as before (0 × ∞ = NaN). The two common patterns (F; I − KH of a height
+measurement) are written out (``_propagate_row``, ``_sandwich_height``); any other takes the index lists
+of ``_sandwich``.
+
+The numpy code's scalar expressions keep their order too, down to the ``0.0 +`` that starts every sum
+(it turns a −0 product into +0, as einsum's zeroed output does) and numpy's own semantics where they differ
+from Python's (``np.maximum``: NaN wins, the second operand on a tie; divisions by zero give ±∞/NaN).
 """
 
 from __future__ import annotations
@@ -45,60 +51,98 @@ def _all_finite(a: Array) -> bool:
 
 @njit(cache=True, error_model="numpy")
 def _sandwich(
-    a: Array, p: Array, out: Array, ap: Array, even: NDArray[np.int64], odd: NDArray[np.int64], sparse: bool
+    a: Array, p: Array, out: Array, work: Array, idx: NDArray[np.int64], cnt: NDArray[np.int64], sparse: bool
 ) -> None:
     """``out = (a p) aᵀ`` for 7×7 matrices: a p ascending, (a p) aᵀ paired (see the module docstring).
 
-    With ``sparse`` (only for a finite ``p``) the products with an exact zero in ``a`` are skipped. ``ap``
-    (7, 7), ``even`` and ``odd`` (7, 5) are scratch.
+    With ``sparse`` (only for a finite ``p``) the products with an exact zero in ``a`` are skipped. ``work``
+    (3, 7, 7), ``idx`` (7, 7) and ``cnt`` (7,) are scratch.
     """
-    for i in range(NX):  # the columns taken in row i of a, ascending: even ones, then odd ones (−1 ends)
-        ce = 0
-        co = 0
+    ap, apt, sums = work[0], work[1], work[2]
+    for i in range(NX):  # the columns taken in row i of a, ascending
+        c = 0
         for k in range(NX):
             if not sparse or a[i, k] != 0.0:
-                if k % 2 == 0:
-                    even[i, ce] = k
-                    ce += 1
-                else:
-                    odd[i, co] = k
-                    co += 1
-        even[i, ce] = -1
-        odd[i, co] = -1
-    for i in range(NX):
+                idx[i, c] = k
+                c += 1
+        cnt[i] = c
+    for i in range(NX):  # a p, row by row (each entry a sum in ascending k)
         for j in range(NX):
             ap[i, j] = 0.0
-        t_e = 0
-        t_o = 0
-        while True:  # merge the two lists: ascending k
-            ke = even[i, t_e]
-            ko = odd[i, t_o]
-            if ke < 0 and ko < 0:
-                break
-            if ko < 0 or (0 <= ke < ko):
-                k = ke
-                t_e += 1
-            else:
-                k = ko
-                t_o += 1
+        for t in range(cnt[i]):
+            k = idx[i, t]
             aik = a[i, k]
             for j in range(NX):
                 ap[i, j] += aik * p[k, j]
     for i in range(NX):
         for j in range(NX):
-            s_even = 0.0
-            t = 0
-            while even[j, t] >= 0:
-                k = even[j, t]
-                s_even += ap[i, k] * a[j, k]
-                t += 1
-            s_odd = 0.0
-            t = 0
-            while odd[j, t] >= 0:
-                k = odd[j, t]
-                s_odd += ap[i, k] * a[j, k]
-                t += 1
-            out[i, j] = 0.0 + (s_even + s_odd)
+            apt[j, i] = ap[i, j]
+    s_even, s_odd = sums[0], sums[1]
+    for j in range(NX):  # (a p) aᵀ column by column: the even and the odd k of row j of a
+        for i in range(NX):
+            s_even[i] = 0.0
+            s_odd[i] = 0.0
+        for t in range(cnt[j]):
+            k = idx[j, t]
+            ajk = a[j, k]
+            if k % 2 == 0:
+                for i in range(NX):
+                    s_even[i] += apt[k, i] * ajk
+            else:
+                for i in range(NX):
+                    s_odd[i] += apt[k, i] * ajk
+        for i in range(NX):
+            out[i, j] = 0.0 + (s_even[i] + s_odd[i])
+
+
+@njit(cache=True, error_model="numpy")
+def _height_pattern(a: Array) -> bool:
+    """True when the 7×7 ``a`` is zero off the diagonal in columns 3–5 (I − KH for H = [r̂ᵀ, 0, 0, 0, h_b])."""
+    for k in range(3, 6):
+        for i in range(NX):
+            if i != k and a[i, k] != 0.0:
+                return False
+    return True
+
+
+@njit(cache=True, error_model="numpy")
+def _sandwich_height(a: Array, p: Array, out: Array, ap: Array) -> None:
+    """:func:`_sandwich` (sparse) for an ``a`` of :func:`_height_pattern` and a finite ``p``, written out:
+    the terms of columns 0, 1, 2, 6 and the diagonal of columns 3–5, in the same orders."""
+    for i in range(NX):
+        a0, a1, a2, a6 = a[i, 0], a[i, 1], a[i, 2], a[i, 6]
+        if 3 <= i <= 5:
+            ai = a[i, i]
+            for j in range(NX):
+                ap[i, j] = 0.0 + a0 * p[0, j] + a1 * p[1, j] + a2 * p[2, j] + ai * p[i, j] + a6 * p[6, j]
+        else:
+            for j in range(NX):
+                ap[i, j] = 0.0 + a0 * p[0, j] + a1 * p[1, j] + a2 * p[2, j] + a6 * p[6, j]
+    for j in range(NX):
+        b0, b1, b2, b6 = a[j, 0], a[j, 1], a[j, 2], a[j, 6]
+        if j == 3:
+            b3 = a[3, 3]
+            for i in range(NX):
+                e = 0.0 + ap[i, 0] * b0 + ap[i, 2] * b2 + ap[i, 6] * b6
+                o = 0.0 + ap[i, 1] * b1 + ap[i, 3] * b3
+                out[i, j] = 0.0 + (e + o)
+        elif j == 4:
+            b4 = a[4, 4]
+            for i in range(NX):
+                e = 0.0 + ap[i, 0] * b0 + ap[i, 2] * b2 + ap[i, 4] * b4 + ap[i, 6] * b6
+                o = 0.0 + ap[i, 1] * b1
+                out[i, j] = 0.0 + (e + o)
+        elif j == 5:
+            b5 = a[5, 5]
+            for i in range(NX):
+                e = 0.0 + ap[i, 0] * b0 + ap[i, 2] * b2 + ap[i, 6] * b6
+                o = 0.0 + ap[i, 1] * b1 + ap[i, 5] * b5
+                out[i, j] = 0.0 + (e + o)
+        else:
+            for i in range(NX):
+                e = 0.0 + ap[i, 0] * b0 + ap[i, 2] * b2 + ap[i, 6] * b6
+                o = 0.0 + ap[i, 1] * b1
+                out[i, j] = 0.0 + (e + o)
 
 
 @njit(cache=True, error_model="numpy")
@@ -150,9 +194,9 @@ def propagate_covariance(
         f[i, 3 + i] = 1.0 * dt
     f[6, 6] = 1.0
     out = np.empty((NX, NX))
-    ap = np.empty((NX, NX))
-    even = np.empty((NX, 5), np.int64)
-    odd = np.empty((NX, 5), np.int64)
+    work = np.empty((3, NX, NX))
+    idx = np.empty((NX, NX), np.int64)
+    cnt = np.empty(NX, np.int64)
     rh = np.empty(3)
     for n in range(p.shape[0]):
         for i in range(3):
@@ -166,9 +210,9 @@ def propagate_covariance(
                 f[3 + i, j] = grad * dt  # F_vr
                 f[3 + i, 3 + j] = eye + half  # F_vv
         if _all_finite(p[n]):
-            _propagate_row(p[n], f, dt, ap, out)
+            _propagate_row(p[n], f, dt, work[0], out)
         else:  # every product, as the dense numpy code: NaN and ∞ spread the same way
-            _sandwich(f, p[n], out, ap, even, odd, False)
+            _sandwich(f, p[n], out, work, idx, cnt, False)
         for i in range(NX):
             for j in range(NX):
                 q = q_map[n] if i == 6 and j == 6 else q_const[i, j]
@@ -235,6 +279,68 @@ def hpht(h: Array, p: Array) -> Array:
 
 
 @njit(cache=True, error_model="numpy")
+def _joseph_scalar_row(
+    x: Array,
+    p: Array,
+    h: Array,
+    nu: float,
+    r: float,
+    radial: Array,
+    use_radial: bool,
+    k: Array,
+    ikh: Array,
+    p_new: Array,
+    work: Array,
+    idx: NDArray[np.int64],
+    cnt: NDArray[np.int64],
+) -> None:
+    """:func:`joseph_update` of one row for a scalar measurement (m = 1, ``h`` (7,)): the same operations,
+    without the loops over the measurement's components."""
+    hp = work[0, 0]
+    for j in range(NX):
+        hp[j] = 0.0
+    for c in range(NX):
+        hc = h[c]
+        for j in range(NX):
+            hp[j] += hc * p[c, j]
+    s_even = 0.0
+    s_odd = 0.0
+    for c in range(0, NX, 2):
+        s_even += hp[c] * h[c]
+    for c in range(1, NX, 2):
+        s_odd += hp[c] * h[c]
+    s_inv = 1.0 / ((0.0 + (s_even + s_odd)) + r)
+    for i in range(NX):
+        s_even = 0.0
+        s_odd = 0.0
+        for c in range(0, NX, 2):
+            s_even += p[i, c] * h[c]
+        for c in range(1, NX, 2):
+            s_odd += p[i, c] * h[c]
+        k[i] = 0.0 + (0.0 + (s_even + s_odd)) * s_inv
+    if use_radial:
+        d = 0.0 + ((0.0 + radial[0] * k[0] + radial[2] * k[2]) + (0.0 + radial[1] * k[1]))
+        for i in range(3):
+            k[i] = radial[i] * d
+    for i in range(NX):
+        x[i] = x[i] + (0.0 + ((0.0 + k[i] * nu) + 0.0))
+    for i in range(NX):
+        for j in range(NX):
+            ikh[i, j] = (1.0 if i == j else 0.0) - (0.0 + k[i] * h[j])
+    if _all_finite(p) and _height_pattern(ikh):  # a height measurement: H = [r̂ᵀ, 0, 0, 0, −1]
+        _sandwich_height(ikh, p, p_new, work[0])
+    else:
+        _sandwich(ikh, p, p_new, work, idx, cnt, _all_finite(p))
+    for i in range(NX):
+        kr = 0.0 + k[i] * r
+        for j in range(NX):
+            p_new[i, j] = p_new[i, j] + (0.0 + ((0.0 + kr * k[j]) + 0.0))
+    for i in range(NX):
+        for j in range(NX):
+            p[i, j] = 0.5 * (p_new[i, j] + p_new[j, i])
+
+
+@njit(cache=True, error_model="numpy")
 def joseph_update(
     x: Array, p: Array, h: Array, nu: Array, r_meas: Array, use: Mask, radial: Array, use_radial: bool
 ) -> None:
@@ -255,12 +361,30 @@ def joseph_update(
     kr = np.empty((NX, m))
     ikh = np.empty((NX, NX))
     p_new = np.empty((NX, NX))
-    ap = np.empty((NX, NX))
-    even = np.empty((NX, 5), np.int64)
-    odd = np.empty((NX, 5), np.int64)
+    work = np.empty((3, NX, NX))
+    idx = np.empty((NX, NX), np.int64)
+    cnt = np.empty(NX, np.int64)
     dot_r = np.empty(m)
+    k1 = np.empty(NX)
     for n in range(n_rows):
         if not use[n]:
+            continue
+        if m == 1:
+            _joseph_scalar_row(
+                x[n],
+                p[n],
+                h[n, 0],
+                nu[n, 0],
+                r_meas[n, 0, 0],
+                radial[n],
+                use_radial,
+                k1,
+                ikh,
+                p_new,
+                work,
+                idx,
+                cnt,
+            )
             continue
         hn, pn, rn = h[n], p[n], r_meas[n]
         # innovation covariance S = H P Hᵀ + R and its inverse
@@ -311,7 +435,7 @@ def joseph_update(
                 for a in range(m):
                     acc += k[i, a] * hn[a, j]
                 ikh[i, j] = (1.0 if i == j else 0.0) - acc
-        _sandwich(ikh, pn, p_new, ap, even, odd, _all_finite(pn))
+        _sandwich(ikh, pn, p_new, work, idx, cnt, _all_finite(pn))
         for i in range(NX):
             for b in range(m):
                 acc = 0.0
