@@ -20,6 +20,9 @@ beam and the terrain normal at the hit point ≤ ``max_incidence_deg``; the spee
 
 The defaults are assumptions for a Series 1 class LRF (REFERENCE §3.1 says only that it is a laser range
 finder; the planned window of first valid data was 10 → 3 km, §3.3).
+
+The beam geometry and the measurement model above run in numba kernels (:func:`_beams_mcmf`,
+:func:`_range_measurement`), with the operations of the numpy code they replaced in the same order.
 """
 
 from __future__ import annotations

@@ -24,6 +24,10 @@ bilinear surface's east slope is unbounded there. The metric therefore uses
 ``cos_eff(lat) = max(cos(lat), cos(90° − pole_cap_deg))`` (default cap 0.125°, about 3.8 km from the pole,
 exactly the clamped polar cap of LDEM_4). Outside the caps, ``max_slope`` is a true bound of |∇h| of the
 bilinear surface; inside them it bounds the reported ``height_gradient`` (which uses the same metric).
+
+Speed. Grids held in memory (``IN_MEMORY_MAX_POSTS``) answer ``height``, ``height_gradient`` and
+``max_slope_near`` in numba kernels (:mod:`~touchdown.moon.terrain.kernels`) with the numpy code's
+operations, so the same bits; bigger grids, read through the memory map, keep the numpy code.
 """
 
 from __future__ import annotations
