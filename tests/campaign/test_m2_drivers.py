@@ -18,9 +18,11 @@ RUNS = 64
 
 
 @pytest.mark.slow
-def test_m2_acquisition_altitude_is_the_top_driver(tmp_path: Path, cli):
+def test_m2_acquisition_altitude_is_the_top_driver(tmp_path: Path, cli, shared_data_dir: Path):
+    """On the LOLA grid (M2's scenario asks for it; the synthetic fallback would be 30× slower)."""
     out = tmp_path / "m2"
     argv = ["campaign", "resilience-m2", "-n", str(RUNS), "--workers", "1", "--out", str(out)]
+    argv += ["--data-dir", str(shared_data_dir)]
     code, stdout, err = cli([*argv, "--json", "--no-progress"])
     assert code == 0, err
     summary = json.loads(stdout)
