@@ -266,15 +266,27 @@ def _paired_7(x: Array, y: Array) -> float:
 
 @njit(cache=True, error_model="numpy")
 def hpht(h: Array, p: Array) -> Array:
-    """H P Hᵀ (N, m, m) for measurement matrices ``h`` (N, m, 7) and covariances ``p`` (N, 7, 7)."""
+    """H P Hᵀ (N, m, m) for measurement matrices ``h`` (N, m, 7) and covariances ``p`` (N, 7, 7): H P
+    ascending, then paired with H."""
     n_rows, m = h.shape[0], h.shape[1]
     out = np.empty((n_rows, m, m))
-    hp = np.empty((m, NX))
+    hp = np.empty(NX)
     for n in range(n_rows):
-        _hp_into(h[n], p[n], hp)
         for a in range(m):
+            for j in range(NX):
+                hp[j] = 0.0
+            for k in range(NX):
+                hk = h[n, a, k]
+                for j in range(NX):
+                    hp[j] += hk * p[n, k, j]
             for b in range(m):
-                out[n, a, b] = _paired_7(hp[a], h[n, b])
+                s_even = 0.0
+                s_odd = 0.0
+                for k in range(0, NX, 2):
+                    s_even += hp[k] * h[n, b, k]
+                for k in range(1, NX, 2):
+                    s_odd += hp[k] * h[n, b, k]
+                out[n, a, b] = 0.0 + (s_even + s_odd)
     return out
 
 
