@@ -405,3 +405,45 @@ def test_update_altimeter_matches_numpy(beams):
             assert _equal(getattr(nav, name), getattr(ref, name)), (k, name)
         nav.t = ref.t = nav.t + 0.1
     assert events > 0 and nav.last_altimeter_accepted.any()
+
+
+def test_a_tick_without_readings_changes_nothing_as_the_full_update():
+    """No valid reading on any row takes a shortcut; it must leave what the full screening leaves (a row
+    flagged valid with a NaN reading goes through the full screening and is not present either)."""
+    import copy
+
+    from touchdown.fsw.navigation.ekf import NavigationFilter, NavParams
+    from touchdown.fsw.navigation.onboard_map import OnboardMap
+    from touchdown.moon.frames import quat_normalize
+    from touchdown.moon.gravity import PointMass
+    from touchdown.sensors.base import AltimeterMeasurement, VelocimeterMeasurement
+
+    n = 50
+    rng = np.random.default_rng(5)
+    nav = NavigationFilter(NavParams(), PointMass(), OnboardMap(_WavyTerrain()), n)
+    nav.initialize(
+        3.0, _positions(rng, n), rng.normal(0.0, 50.0, (n, 3)), quat_normalize(rng.normal(size=(n, 4)))
+    )
+    full = copy.deepcopy(nav)
+    dirs, origins = np.array([[0.0, 0.0, -1.0], [-0.5, 0.0, -0.866]]), np.zeros((2, 3))
+    invalid = np.zeros((n, 2), bool)
+    nan_row = invalid.copy()
+    nan_row[7] = True
+    ranges = rng.uniform(100.0, 900.0, (n, 2))
+    nan_ranges = ranges.copy()
+    nan_ranges[7] = np.nan
+    events = [
+        nav.update_altimeter(AltimeterMeasurement("lrf", 3.0, ranges, invalid, dirs, origins)),
+        full.update_altimeter(AltimeterMeasurement("lrf", 3.0, nan_ranges, nan_row, dirs, origins)),
+        nav.update_velocimeter(VelocimeterMeasurement("dv", 3.0, rng.normal(size=(n, 3)), invalid[:, 0])),
+        full.update_velocimeter(VelocimeterMeasurement("dv", 3.0, np.full((n, 3), np.nan), nan_row[:, 0])),
+    ]
+    for a, b in (events[:2], events[2:]):
+        for name in ("first_valid", "rejected", "abandoned", "readmitted"):
+            assert np.array_equal(getattr(a, name), getattr(b, name))
+    for name in ("x", "P", "last_altimeter_height_m", "last_altimeter_accepted"):
+        assert _equal(getattr(nav, name), getattr(full, name)), name
+    for sensor in ("lrf", "dv"):
+        for name in ("seen", "abandoned", "count", "streak_t0", "s1", "s2", "n_streak"):
+            a, b = getattr(nav.gates[sensor], name), getattr(full.gates[sensor], name)
+            assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), (sensor, name)

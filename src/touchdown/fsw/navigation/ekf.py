@@ -246,6 +246,11 @@ class NavigationFilter:
         rad = self._no_radial if radial is None else radial
         _kernels.joseph_update(self.x, self.P, h, nu, r_meas, use, rad, radial is not None)
 
+    def _no_readings(self) -> GateEvents:
+        """The events of a tick on which a sensor delivered no valid reading on any row: none."""
+        none = np.zeros(self.n, bool)
+        return GateEvents(none, none.copy(), none.copy(), none.copy())
+
     def _altimeter_model(self, meas: AltimeterMeasurement, j: int) -> tuple[Array, Array, Array, Array]:
         """(z, ẑ, H (N, 1, 7), σ_z²) for beam j at the current estimate; NaN z where unusable."""
         theta = rotation_angle(self.t)  # of the Moon-fixed frame, as in frames.mci_to_mcmf
@@ -274,6 +279,10 @@ class NavigationFilter:
     def update_altimeter(self, meas: AltimeterMeasurement) -> GateEvents:
         """Gate and use every valid beam of one altimeter reading."""
         gate = self.gate(meas.sensor)
+        if not meas.valid.any():  # out of range everywhere: nothing to screen, the gate's memory is unchanged
+            self.last_altimeter_height_m = np.full(self.n, np.nan)
+            self.last_altimeter_accepted = np.zeros(self.n, bool)
+            return self._no_readings()
         nb = meas.range_m.shape[1]
         models = [self._altimeter_model(meas, j) for j in range(nb)]
         z, z_hat, hph, var = (np.empty((self.n, nb)) for _ in range(4))  # (N, B)
@@ -307,6 +316,8 @@ class NavigationFilter:
         """Gate and use one velocimeter reading (surface-relative velocity, body axes)."""
         p = self.params
         gate = self.gate(meas.sensor, consistency=p.velocimeter_consistency_mps)
+        if not meas.valid.any():  # no reading anywhere: nothing to screen, the gate's memory is unchanged
+            return self._no_readings()
         c_b = quat_to_dcm(quat_conjugate(self.q))  # MCI → body
         omega = np.array([0.0, 0.0, OMEGA_MOON])
         v_rel = self.v_mci - cross(np.broadcast_to(omega, (self.n, 3)), self.r_mci)
