@@ -12,20 +12,11 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from touchdown.fsw._scalar import _maximum
 from touchdown.moon.frames import quat_rotate_vector
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
-
-
-@njit(cache=True, error_model="numpy")
-def _maximum(a: float, b: float) -> float:
-    """``np.maximum(a, b)``: NaN if either is, b when they compare equal (±0)."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a > b else b
 
 
 @njit(cache=True, error_model="numpy")

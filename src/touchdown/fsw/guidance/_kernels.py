@@ -10,27 +10,9 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from touchdown.fsw._scalar import _clip, _maximum
+
 Array = NDArray[np.float64]
-
-
-@njit(cache=True, error_model="numpy")
-def _maximum(a: float, b: float) -> float:
-    """``np.maximum(a, b)``: NaN if either is, b when they compare equal (±0)."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a > b else b
-
-
-@njit(cache=True, error_model="numpy")
-def _clip(v: float, lo: float, hi: float) -> float:
-    """``np.clip(v, lo, hi)`` with array bounds (NaN propagates; equal zeros give the bound)."""
-    if not (v > lo or v != v):
-        v = lo
-    if not (v < hi or v != v):
-        v = hi
-    return v
 
 
 @njit(cache=True, error_model="numpy")

@@ -10,6 +10,8 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from touchdown.fsw._scalar import _maximum
+
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
 
@@ -27,16 +29,6 @@ def _nan_to_num(x: float, nan: float) -> float:
     if x == -np.inf:
         return -_BIG
     return x
-
-
-@njit(cache=True, error_model="numpy")
-def _maximum(a: float, b: float) -> float:
-    """``np.maximum(a, b)``: NaN if either is, b when they compare equal (±0)."""
-    if a != a:
-        return a
-    if b != b:
-        return b
-    return a if a > b else b
 
 
 @njit(cache=True, error_model="numpy")
