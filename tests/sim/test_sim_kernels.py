@@ -34,3 +34,39 @@ def test_screen_flags_exactly_the_rows_the_numpy_tests_would_look_at():
 
     # a terrain without a known highest point: every row must go through the full check
     assert screen_rows(x1, prop_ok, h, dry, 1.0, np.inf, R_MOON, flagged) == n
+
+
+def _imu_inputs_numpy(t0, x0, g0, t1, x1, g1):
+    """The numpy formulation ``Flight._imu_inputs`` replaced (the oracle)."""
+    from touchdown.moon.frames import quat_conjugate, quat_normalize, quat_rotate
+
+    dt = t1 - t0
+    g = 0.5 * (g0 + g1)
+    dv = (x1[:, 3:6] - x0[:, 3:6]) - g * dt
+    q0, q1 = x0[:, 6:10], x1[:, 6:10]
+    q1 = np.where((np.sum(q0 * q1, axis=1) < 0.0)[:, None], -q1, q1)
+    q_mid = quat_normalize(q0 + q1)
+    return quat_rotate(quat_conjugate(q_mid), dv / dt), 0.5 * (x0[:, 10:13] + x1[:, 10:13])
+
+
+def test_imu_inputs_are_the_numpy_formulas_bit_for_bit():
+    from touchdown.sim._kernels import imu_inputs_rows
+    from touchdown.sim.flight import _CONJUGATE
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    x0 = rng.normal(size=(n, 16)) * 100.0
+    q0 = rng.normal(size=(n, 4))
+    x0[:, 6:10] = q0 / np.linalg.norm(q0, axis=1)[:, None]
+    x1 = x0 + rng.normal(size=(n, 16)) * 0.01
+    x1[: n // 3, 6:10] *= -1.0  # the other hemisphere: the mean must flip it back
+    x1[5, 6:10] = -x0[5, 6:10]  # exactly opposite: a zero quaternion sum (NaN attitude)
+    x1[7, 3] = np.nan
+    x1[9, 11] = np.inf
+    x0[11, 6:10] = [0.0, -0.0, 0.0, 0.0]
+    g0, g1 = rng.normal(size=(n, 3)), rng.normal(size=(n, 3))
+    f_ref, w_ref = _imu_inputs_numpy(3.0, x0, g0, 3.1, x1, g1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        f, w = imu_inputs_rows(x0, g0, x1, g1, 3.1 - 3.0, _CONJUGATE)
+    assert np.array_equal(f.view(np.uint64), f_ref.view(np.uint64))
+    assert np.array_equal(w.view(np.uint64), w_ref.view(np.uint64))

@@ -31,8 +31,6 @@ from touchdown.moon.frames import (
     mcmf_to_llh,
     mcmf_to_mci,
     norm,
-    quat_conjugate,
-    quat_normalize,
     quat_rotate,
     velocity_mci_to_mcmf,
 )
@@ -41,13 +39,15 @@ from touchdown.noise import normal, run_keys, stream_id
 from touchdown.scenario import build, schema
 from touchdown.sensors.base import Measurement
 from touchdown.sensors.faults import FaultInjector, Trigger, validate_targets
+from touchdown.sim._kernels import imu_inputs_rows
 from touchdown.sim.initial import make_state
 from touchdown.sim.simulator import SimResult, Simulator
 from touchdown.vehicle.commands import Commands
-from touchdown.vehicle.dynamics import M, Q, R, V, W
+from touchdown.vehicle.dynamics import M, Q, R, V
 from touchdown.vehicle.model import Vehicle
 
 Array = NDArray[np.float64]
+_CONJUGATE = np.array([1.0, -1.0, -1.0, -1.0])  # q × this = the conjugate of q
 
 
 @dataclass(frozen=True)
@@ -349,14 +349,7 @@ class Flight:
     ) -> tuple[Array, Array]:
         """Mean specific force and body rate over (t0, t1] from the truth states at both ends and the
         gravitational accelerations there, g0 and g1 (N, 3) [m/s²]."""
-        dt = t1 - t0
-        g = 0.5 * (g0 + g1)
-        dv = (x1[:, V] - x0[:, V]) - g * dt
-        q0, q1 = x0[:, Q], x1[:, Q]
-        q1 = np.where((np.sum(q0 * q1, axis=1) < 0.0)[:, None], -q1, q1)
-        q_mid = quat_normalize(q0 + q1)
-        f_body = quat_rotate(quat_conjugate(q_mid), dv / dt)
-        return f_body, 0.5 * (x0[:, W] + x1[:, W])
+        return imu_inputs_rows(x0, g0, x1, g1, t1 - t0, _CONJUGATE)
 
     def _log_fsw_events(self, t: float, x: Array) -> None:
         for ev in self.fsw.drain_events():
