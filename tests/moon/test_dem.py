@@ -247,6 +247,31 @@ def test_max_slope_bounds_dense_gradients(ldem4: Dem) -> None:
     assert slope[band].max() <= bound_60 < ldem4.max_slope
 
 
+def test_max_height_by_sine_bounds_every_point_of_its_band(ldem4: Dem, tmp_path: Path) -> None:
+    bands = 4096
+    top = ldem4.max_height_by_sine(bands)
+    rng = np.random.default_rng(9)
+    # dense random points, every pixel centre, and points on the band edges themselves
+    rows, cols = np.meshgrid(np.arange(720), np.arange(0, 1440, 2), indexing="ij")
+    lat_c, lon_c = ldem4.pixel_center_deg(rows.ravel(), cols.ravel())
+    edges = np.arcsin(np.linspace(-1.0, 1.0, bands + 1))
+    lat = np.concatenate([np.arcsin(rng.uniform(-1, 1, 400_000)), np.radians(lat_c), edges, edges])
+    lon = np.concatenate(
+        [rng.uniform(-np.pi, np.pi, 400_000), np.radians(lon_c), rng.uniform(-np.pi, np.pi, 2 * edges.size)]
+    )
+    band = np.clip(((np.sin(lat) + 1.0) * (0.5 * bands)).astype(np.int64), 0, bands - 1)
+    assert np.all(ldem4.height(lat, lon) <= top[band])
+    assert top.max() == ldem4.max_height_m
+    # a useful bound: in the band of Mare Frigoris (60.5°N) the highest ground is far below the Moon's top
+    frigoris = int((math.sin(math.radians(60.5)) + 1.0) * 0.5 * bands)
+    assert top[frigoris] < ldem4.max_height_m - 5_000.0
+    # a regional tile (rising southward): bands beyond its rows take its outermost rows' heights (clamped)
+    dn = np.arange(20 * 30, dtype=np.int16).reshape(20, 30)
+    tile = read_dem(write_dem(tmp_path, "RAMP", dn, res=4.0, north_deg=10.0, west_deg=20.0))
+    tops = tile.max_height_by_sine(64)
+    assert tops[0] == tops.max() == tile.max_height_m and tops[-1] == 0.5 * dn[0].max()
+
+
 def test_tilted_plane_tile_has_the_exact_slope(tmp_path: Path) -> None:
     # h = a·line + b·sample is reproduced exactly by the bilinear patches: slopes in closed form.
     lines, samples, res = 40, 60, 16.0

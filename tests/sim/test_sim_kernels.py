@@ -23,7 +23,7 @@ def test_screen_flags_exactly_the_rows_the_numpy_tests_would_look_at():
     h = np.where(rng.random(n) < 0.5, 0.05, rng.uniform(0.0, 0.05, n))
 
     flagged = np.empty(n, dtype=bool)
-    count = screen_rows(x1, prop_ok, h, dry, reach * (1.0 + slope), max_terrain, R_MOON, flagged)
+    count = screen_rows(x1, prop_ok, h, dry, reach * (1.0 + slope), np.array([max_terrain]), R_MOON, flagged)
 
     exhausted = prop_ok & (x1[:, 13] - dry <= 0.0)
     margin = reach * (1.0 + slope) + 2.0 * norm(x1[:, 3:6]) * h + 1.0
@@ -33,7 +33,32 @@ def test_screen_flags_exactly_the_rows_the_numpy_tests_would_look_at():
     assert count == np.count_nonzero(flagged) and 0 < count < n
 
     # a terrain without a known highest point: every row must go through the full check
-    assert screen_rows(x1, prop_ok, h, dry, 1.0, np.inf, R_MOON, flagged) == n
+    assert screen_rows(x1, prop_ok, h, dry, 1.0, np.array([np.inf]), R_MOON, flagged) == n
+
+
+def test_screen_reads_the_terrain_top_of_each_rows_latitude_band():
+    from touchdown.sim._kernels import low_rows
+
+    rng = np.random.default_rng(8)
+    n, bands = 5000, 64
+    top = rng.uniform(-3_000.0, 9_000.0, bands)
+    r = rng.normal(size=(n, 3))
+    r *= (R_MOON + rng.uniform(-4_000.0, 12_000.0, n))[:, None] / np.linalg.norm(r, axis=1)[:, None]
+    r[:3, 2] = [R_MOON + 5_000.0, -(R_MOON + 5_000.0), np.nan]  # the poles (sin lat = ±1), a NaN
+    r[:2, :2] = 0.0
+    x1 = np.zeros((n, 21))
+    x1[:, 0:3] = r
+    margin = rng.uniform(1.0, 500.0, n)
+    rho = np.linalg.norm(r, axis=1)
+    band = np.clip(((r[:, 2] / rho + 1.0) * (0.5 * bands)).astype(np.int64, casting="unsafe"), 0, bands - 1)
+    band[2] = 0
+    expected = rho - R_MOON - top[band] < margin + 1.0
+    assert np.array_equal(low_rows(x1, margin, top, R_MOON), expected)
+    assert 0 < np.count_nonzero(expected) < n
+    flagged = np.empty(n, dtype=bool)
+    # at rest with no reach the screen's margin is 1 m
+    count = screen_rows(x1, np.zeros(n, bool), np.zeros(n), 0.0, 0.0, top, R_MOON, flagged)
+    assert np.array_equal(flagged, rho - R_MOON - top[band] < 2.0) and count == np.count_nonzero(flagged)
 
 
 def _imu_inputs_numpy(t0, x0, g0, t1, x1, g1):

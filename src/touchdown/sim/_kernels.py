@@ -9,19 +9,36 @@ import math
 
 import numpy as np
 from numba import njit
+from numpy.typing import NDArray
 
 from touchdown.moon._frames_kernels import quat_rotate_vector
 
+Array = NDArray[np.float64]
+
+
+@njit(cache=True, inline="always")
+def _top_of_terrain(rx: float, ry: float, rz: float, rho: float, top: Array) -> float:
+    """The terrain's highest point [m] in the latitude band of the point (rx, ry, rz) [m] at distance
+    ``rho`` from the centre: ``top`` (K,) holds it per equal interval of sin(latitude) = z/ρ over [−1, 1]
+    (K = 1: one bound for the whole Moon). A NaN position reads the first entry."""
+    k = top.shape[0]
+    if k == 1:
+        return top[0]
+    s = rz / rho
+    i = int((s + 1.0) * (0.5 * k)) if s == s else 0
+    return top[min(max(i, 0), k - 1)]
+
 
 @njit(cache=True, error_model="numpy")
-def screen_rows(x1, prop_ok, h, dry_mass, reach_term, max_terrain_m, r_moon, flagged) -> int:
+def screen_rows(x1, prop_ok, h, dry_mass, reach_term, top, r_moon, flagged) -> int:
     """Which rows after a step may need an event located: ``flagged[i]`` True where the propellant ran
     out (``prop_ok`` and mass − ``dry_mass`` ≤ 0 [kg]) or where the centre of mass is low enough that a
     contact point could reach the terrain within the step. Returns how many rows are flagged.
 
     The height test is ``Simulator._near_ground``'s pre-check, bit for bit: with speed = |v| [m/s] and
     step h [s], margin = ``reach_term`` + 2·speed·h + 1 [m] (``reach_term`` = reach × (1 + slope allowance))
-    and the row is low when |r| − ``r_moon`` − ``max_terrain_m`` < margin + 1 [m].
+    and the row is low when |r| − ``r_moon`` − top < margin + 1 [m], top the terrain's highest point in the
+    row's latitude band (:func:`_top_of_terrain` of ``top``).
     """
     count = 0
     for i in range(x1.shape[0]):
@@ -30,11 +47,25 @@ def screen_rows(x1, prop_ok, h, dry_mass, reach_term, max_terrain_m, r_moon, fla
         speed = math.sqrt(vx * vx + vy * vy + vz * vz)
         margin = reach_term + 2.0 * speed * h[i] + 1.0
         rx, ry, rz = x1[i, 0], x1[i, 1], x1[i, 2]
-        height = math.sqrt(rx * rx + ry * ry + rz * rz) - r_moon
-        low = height - max_terrain_m < margin + 1.0
+        rho = math.sqrt(rx * rx + ry * ry + rz * rz)
+        height = rho - r_moon
+        low = height - _top_of_terrain(rx, ry, rz, rho, top) < margin + 1.0
         flagged[i] = exhausted or low
         count += flagged[i]
     return count
+
+
+@njit(cache=True, error_model="numpy")
+def low_rows(x, margin, top, r_moon):
+    """Rows (N,) whose centre of mass may be within ``margin`` (N,) [m] of the terrain: |r| − ``r_moon`` −
+    top < margin + 1 [m], top the highest point of the terrain in the row's latitude band
+    (:func:`_top_of_terrain`); the others are certainly higher."""
+    out = np.empty(x.shape[0], dtype=np.bool_)
+    for i in range(x.shape[0]):
+        rx, ry, rz = x[i, 0], x[i, 1], x[i, 2]
+        rho = math.sqrt(rx * rx + ry * ry + rz * rz)
+        out[i] = rho - r_moon - _top_of_terrain(rx, ry, rz, rho, top) < margin[i] + 1.0
+    return out
 
 
 @njit(cache=True, error_model="numpy")

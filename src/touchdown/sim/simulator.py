@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from touchdown.moon.constants import R_MOON
 from touchdown.moon.frames import mci_to_mcmf, mcmf_to_llh, norm, quat_rotate
 from touchdown.moon.terrain.base import Terrain
-from touchdown.sim._kernels import screen_rows
+from touchdown.sim._kernels import low_rows, screen_rows
 from touchdown.sim.events import locate_crossing
 from touchdown.sim.touchdown import IN_FLIGHT, OUTCOMES, TouchdownReport, judge_touchdown
 from touchdown.vehicle.commands import Commands
@@ -37,6 +37,9 @@ measurements."""
 
 CONTACT_TOL_M = 1e-6  # clearance at which a located contact is accepted [m]
 PROPELLANT_TOL_KG = 1e-12  # mass residual at which a located exhaustion is accepted [kg]
+
+#: Bands of equal sin(latitude) over which the ground screen bounds the terrain's height (a DEM's).
+TERRAIN_TOP_BANDS = 4096
 
 
 EventHook = Callable[[str, Array, NDArray[np.intp], Array], list[dict]]
@@ -122,8 +125,12 @@ class Simulator:
         # max_slope bound can be loose, e.g. LDEM_4's polar rows)
         self.slope_allowance = min(float(getattr(terrain, "max_slope", 2.0)), 2.0)
         self.dry_mass = vehicle.mass.dry_mass_kg
-        # highest point of the terrain [m] when it knows one (skips ground checks high above it)
+        # highest point of the terrain [m] when it knows one (skips ground checks high above it): per band of
+        # latitude where the terrain offers it (a DEM), else one bound
         self.max_terrain_m = float(getattr(terrain, "max_height_m", math.inf))
+        by_sine = getattr(terrain, "max_height_by_sine", None)
+        top = by_sine(TERRAIN_TOP_BANDS) if by_sine is not None else np.array([self.max_terrain_m])
+        self.terrain_top_m = np.ascontiguousarray(top, dtype=np.float64)
 
     # ---------------------------------------------------------------------------------------------
     def clearance(self, t: float | Array, x: Array) -> tuple[Array, NDArray[np.intp]]:
@@ -145,12 +152,10 @@ class Simulator:
 
     def _near_ground(self, t: Array, x: Array, margin: Array) -> NDArray[np.bool_]:
         """``com_clearance(t, x) < margin`` (N,); rows higher than ``margin`` above the terrain's highest
-        point (with 1 m to spare for rounding) are answered without a terrain query."""
+        point in their latitude band (with 1 m to spare for rounding) are answered without a terrain query."""
         if not np.isfinite(self.max_terrain_m):
             return self.com_clearance(t, x) < margin
-        r = x[:, R]
-        height = np.sqrt(r[:, 0] * r[:, 0] + r[:, 1] * r[:, 1] + r[:, 2] * r[:, 2]) - R_MOON
-        maybe = np.flatnonzero(height - self.max_terrain_m < margin + 1.0)
+        maybe = np.flatnonzero(low_rows(x, margin, self.terrain_top_m, R_MOON))
         near = np.zeros(x.shape[0], dtype=bool)
         if maybe.size:
             near[maybe] = self.com_clearance(t[maybe], x[maybe]) < margin[maybe]
@@ -291,7 +296,7 @@ class Simulator:
             t_arg: float | Array = t if first else ts
             x1 = self._step(t_arg, xs, c, p, h_arg)
             if first and not screen_rows(
-                x1, p, hs, self.dry_mass, self.reach_m * (1.0 + self.slope_allowance), self.max_terrain_m,
+                x1, p, hs, self.dry_mass, self.reach_m * (1.0 + self.slope_allowance), self.terrain_top_m,
                 R_MOON, np.empty(m, dtype=bool),
             ):  # fmt: skip
                 return x1, landed, t_contact, which  # nothing happened within the step (the common case)

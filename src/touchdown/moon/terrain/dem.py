@@ -646,6 +646,36 @@ class Dem:
                 top = max(top, float(np.nanmax(h)))
         return top
 
+    @cached_property
+    def _row_max_height_m(self) -> Array:
+        """Highest post of each row [m] (−inf for a row with no valid post)."""
+        out = np.full(self.lines, -np.inf)
+        block = max(1, 4_000_000 // self.samples)
+        for start in range(0, self.lines, block):  # row blocks: memory stays bounded on big grids
+            h = np.asarray(self.dn[start : start + block], dtype=np.float64)
+            if self.missing_dn is not None:
+                h[h == self.missing_dn] = np.nan
+            h *= self.scale_m
+            out[start : start + h.shape[0]] = np.max(h, axis=1, initial=-np.inf, where=~np.isnan(h))
+        return out
+
+    def max_height_by_sine(self, bins: int) -> Array:
+        """Upper bound of the height [m] (bins,) over the points whose sine of latitude lies in each of
+        ``bins`` equal intervals of [−1, 1]: the highest post of the rows bracketing the interval's latitudes
+        (the bilinear surface never rises above the posts around it; beyond the outermost rows it is clamped
+        to them). −inf where those rows hold no valid post. A simulator's ground screen reads it by sin(lat)
+        = z/|r|, which needs no transcendental function."""
+        edges = np.clip(np.linspace(-1.0, 1.0, bins + 1), -1.0, 1.0)
+        lat_deg = np.degrees(np.arcsin(edges))
+        res = self.pixels_per_degree
+        margin = 1e-6  # [pixel] against rounding at the edges
+        line_north = self.line_offset - lat_deg[1:] * res - margin  # the smaller line number of each bin
+        line_south = self.line_offset - lat_deg[:-1] * res + margin
+        first = np.clip(np.floor(line_north), 0, self.lines - 1).astype(np.int64)
+        last = np.clip(np.ceil(line_south), 0, self.lines - 1).astype(np.int64)
+        rows = self._row_max_height_m
+        return np.array([rows[a : b + 1].max() for a, b in zip(first, last, strict=True)])
+
     @property
     def max_slope(self) -> float:
         """Upper bound of |∇h| [m/m] of the bilinear surface anywhere (polar caps: module docstring).
