@@ -659,22 +659,28 @@ class Dem:
             out[start : start + h.shape[0]] = np.max(h, axis=1, initial=-np.inf, where=~np.isnan(h))
         return out
 
-    def max_height_by_sine(self, bins: int) -> Array:
+    def max_height_by_sine(self, bins: int, spread: int = 0) -> Array:
         """Upper bound of the height [m] (bins,) over the points whose sine of latitude lies in each of
-        ``bins`` equal intervals of [−1, 1]: the highest post of the rows bracketing the interval's latitudes
-        (the bilinear surface never rises above the posts around it; beyond the outermost rows it is clamped
-        to them). −inf where those rows hold no valid post. A simulator's ground screen reads it by sin(lat)
-        = z/|r|, which needs no transcendental function."""
-        edges = np.clip(np.linspace(-1.0, 1.0, bins + 1), -1.0, 1.0)
-        lat_deg = np.degrees(np.arcsin(edges))
-        res = self.pixels_per_degree
-        margin = 1e-6  # [pixel] against rounding at the edges
-        line_north = self.line_offset - lat_deg[1:] * res - margin  # the smaller line number of each bin
-        line_south = self.line_offset - lat_deg[:-1] * res + margin
-        first = np.clip(np.floor(line_north), 0, self.lines - 1).astype(np.int64)
-        last = np.clip(np.ceil(line_south), 0, self.lines - 1).astype(np.int64)
-        rows = self._row_max_height_m
-        return np.array([rows[a : b + 1].max() for a, b in zip(first, last, strict=True)])
+        ``bins`` equal intervals of [−1, 1], or within ``spread`` intervals of it: the highest post of the
+        rows bracketing those latitudes (the bilinear surface never rises above the posts around it; beyond
+        the outermost rows it is clamped to them). −inf where those rows hold no valid post. Read by
+        sin(lat) = z/|r|, which needs no transcendental function (the simulator's ground screen, the ray
+        cast's out-of-reach test). Cached per (bins, spread)."""
+        cache = self.__dict__.setdefault("_max_height_by_sine", {})
+        if (bins, spread) not in cache:
+            edges = np.linspace(-1.0, 1.0, bins + 1)
+            lat_deg = np.degrees(np.arcsin(edges))
+            res = self.pixels_per_degree
+            margin = 1e-6  # [pixel] against rounding at the edges
+            north = self.line_offset - lat_deg[np.minimum(np.arange(bins) + 1 + spread, bins)] * res - margin
+            south = self.line_offset - lat_deg[np.maximum(np.arange(bins) - spread, 0)] * res + margin
+            first = np.clip(np.floor(north), 0, self.lines - 1).astype(np.int64)
+            last = np.clip(np.ceil(south), 0, self.lines - 1).astype(np.int64)
+            rows = self._row_max_height_m
+            top = np.array([rows[a : b + 1].max() for a, b in zip(first, last, strict=True)])
+            top.flags.writeable = False
+            cache[(bins, spread)] = top
+        return cache[(bins, spread)]
 
     @property
     def max_slope(self) -> float:

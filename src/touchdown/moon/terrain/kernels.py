@@ -355,6 +355,26 @@ def _height_above_dem(
         rho[i] = alt + R_MOON
 
 
+@njit(cache=True, inline="always")
+def _out_of_reach(
+    ox: float, oy: float, oz: float, ux: float, uy: float, uz: float, max_range_m: float, top: Array
+) -> bool:
+    """True when the ray o + t û, 0 ≤ t ≤ ``max_range_m`` [m], keeps more than 1 m above ``top``, the
+    terrain's highest point [m] per band of sin(latitude) already spread over the ray's reach (see
+    :func:`march_dem`; empty: False). Its closest approach to the centre bounds its radius from below."""
+    k = top.shape[0]
+    if k == 0:
+        return False
+    rho0 = math.sqrt(ox * ox + oy * oy + oz * oz)
+    s = oz / rho0
+    if not (s == s and math.isfinite(max_range_m)):
+        return False
+    band = top[min(max(int((s + 1.0) * (0.5 * k)), 0), k - 1)]
+    t = _minimum(_maximum(-(ox * ux + oy * uy + oz * uz), 0.0), max_range_m)
+    cx, cy, cz = ox + t * ux, oy + t * uy, oz + t * uz
+    return math.sqrt(cx * cx + cy * cy + cz * cz) - R_MOON - band > 1.0
+
+
 @njit(cache=True, error_model="numpy")
 def march_dem(
     origin: Array,
@@ -368,6 +388,7 @@ def march_dem(
     max_iter: int,
     refine: int,
     atan2,
+    top: Array,
 ) -> tuple[Array, int, int, int]:
     """Range [m] along each ray from ``origin`` (R, 3) [m, Moon-fixed] along ``direction`` (R, 3, any length)
     to its first crossing of the DEM surface (NaN: none within ``max_range_m`` [m] or unresolved after
@@ -378,6 +399,11 @@ def march_dem(
     The conservative march, bracket and Illinois refinement of :func:`~touchdown.moon.terrain.raycast.raycast`
     (see its module docstring), ray by ray in the same operations. The rays still marching advance together
     one step at a time, so that the atan2 of all their points is one call of numpy's loop.
+
+    ``top`` (K,): the DEM's highest point [m] within reach of each of K equal bands of sin(latitude)
+    (``Dem.max_height_by_sine`` with the reach's spread), or empty. A ray whose closest approach to the
+    Moon's centre over [0, ``max_range_m``] stays more than 1 m above its band's top cannot meet the
+    surface: it returns NaN without a terrain query, the answer the march would give.
     Returns (range, iterations of the slowest ray, terrain point queries, unresolved rays)."""
     grid = DemGrid(*grid_fields)
     n = origin.shape[0]
@@ -392,12 +418,22 @@ def march_dem(
     px, py, pz = np.empty(n), np.empty(n), np.empty(n)  # per live slot j: the point of its step
     t_new, g_new, rho_new = np.empty(n), np.empty(n), np.empty(n)
 
-    g, rho = np.empty(n), np.empty(n)  # per ray: at its current point
-    _height_above_dem(ox, oy, oz, n, heights, grid, atan2, buf, g, rho)
-    evaluations = n
-    lip = np.empty(n)  # slope bound per ray [m/m], from its origin's latitude (left in buf[1])
+    # rays that stay high above the terrain within the maximum range (NaN, no query), and the rest
+    cast = np.empty(n, np.intp)
+    n_cast = 0
     for i in range(n):
-        lip[i] = _slope_bound_near(buf[1, i], span_deg, bounds, grid)
+        if not _out_of_reach(ox[i], oy[i], oz[i], u[i, 0], u[i, 1], u[i, 2], max_range_m, top):
+            cast[n_cast] = i
+            px[n_cast], py[n_cast], pz[n_cast] = ox[i], oy[i], oz[i]
+            n_cast += 1
+    g, rho = np.empty(n), np.empty(n)  # per ray: at its current point
+    _height_above_dem(px, py, pz, n_cast, heights, grid, atan2, buf, g_new, rho_new)
+    evaluations = n_cast
+    lip = np.empty(n)  # slope bound per ray [m/m], from its origin's latitude (left in buf[1])
+    for j in range(n_cast):
+        i = cast[j]
+        g[i], rho[i] = g_new[j], rho_new[j]
+        lip[i] = _slope_bound_near(buf[1, j], span_deg, bounds, grid)
     # per ray, the last step's bracket: t_prev (g_prev > 0) → t_hit (g_hit); NaN g_hit: no crossing found
     t = np.zeros(n)
     t_prev, g_prev = np.zeros(n), np.full(n, np.nan)
@@ -405,7 +441,8 @@ def march_dem(
     cx, cy, cz = np.empty(n), np.empty(n), np.empty(n)  # per ray: its current point
     live = np.empty(n, np.intp)
     n_live = 0
-    for i in range(n):
+    for j in range(n_cast):
+        i = cast[j]
         if g[i] <= 0.0:
             out[i] = 0.0
         elif g[i] > 0.0:

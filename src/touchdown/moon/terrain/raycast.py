@@ -70,6 +70,9 @@ MAX_RANGE_M = 100_000.0
 TOL_M = 0.01
 #: Default cap on marching iterations.
 MAX_ITER = 5_000
+#: Bands of sin(latitude) over which a DEM's highest point is tabulated for the out-of-reach test.
+TOP_BANDS = 4096
+_NO_TOP = np.empty(0)
 #: With local terms on offer, a ray whose global-bound step is shorter than g / LOCAL_ABOVE_K marches on
 #: them (a local-terms query costs a few height queries: nadir rays, whose k ≈ 1, need none).
 LOCAL_ABOVE_K = 2.0
@@ -167,6 +170,11 @@ def raycast(
     if kernel_grid is not None:  # a DEM in memory: the numba kernel, the same bits as the numpy march below
         # the bound over all latitudes (180°) is the global max_slope
         span_deg = math.degrees(_reach_rad(max_range_m)) if np.isfinite(max_range_m) else 180.0
+        top = _NO_TOP
+        if np.isfinite(max_range_m):  # rays staying high above the ground within range: no query
+            top = terrain.max_height_by_sine(
+                TOP_BANDS, math.ceil(_reach_rad(max_range_m) * TOP_BANDS / 2) + 1
+            )
         out, it, evaluations, unresolved = march_dem(
             o,
             u,
@@ -178,6 +186,7 @@ def raycast(
             int(max_iter),
             int(refine),
             ATAN2,
+            top,
         )
         st.iterations = max(st.iterations, it)
         st.evaluations += evaluations
