@@ -187,6 +187,60 @@ def test_joseph_update_non_finite_rows_as_numpy():
     assert _equal(p, p_ref)
 
 
+BLOCK_SIZES = [1, kn.LANES - 1, kn.LANES, kn.LANES + 1, 127, 128, 129, 1000]
+
+
+def _bits(a):
+    return a.tobytes()
+
+
+def _rows_to_fly_alone(n):
+    """Every row of a small batch; around the block edges and a sample of a large one."""
+    if n <= 2 * kn.LANES + 2:
+        return np.arange(n)
+    edges = np.arange(kn.LANES, n, kn.LANES)
+    near = np.concatenate((edges - 1, edges, edges + 1, [0, n - 1], np.arange(0, n, 37)))
+    return np.unique(near[(near >= 0) & (near < n)])
+
+
+def _poison_covariance(rng, p, row, kind):
+    """A P outside the blocks' common case: a NaN, +∞ or −∞ entry (kind 0–2), or finite entries whose sum
+    overflows (kind 3)."""
+    if kind == 3:
+        p[row] = rng.uniform(0.5, 1.0, (NX, NX)) * 1e307
+    else:
+        p[row, rng.integers(NX), rng.integers(NX)] = (np.nan, np.inf, -np.inf)[kind]
+
+
+@pytest.mark.parametrize("n", BLOCK_SIZES)
+def test_propagate_covariance_blocks_mix_fast_and_fallback_rows(n):
+    """Rows go through in blocks of LANES; rows with a non-finite P take the per-row code. Both must equal
+    the numpy formulation, and a row's bits must not depend on the batch it flies in."""
+    rng = np.random.default_rng(300 + n)
+    p = _covariances(rng, n)
+    r0 = _positions(rng, n)
+    q_map = rng.uniform(0.0, 50.0, n)
+    odd = np.flatnonzero(rng.uniform(size=n) < 0.15)
+    if n > 1 and odd.size == 0:
+        odd = np.array([n // 2])
+    for k, row in enumerate(odd):
+        _poison_covariance(rng, p, row, k % 4)
+    dt = 0.1
+    rn = np.sqrt(r0[:, 0] * r0[:, 0] + r0[:, 1] * r0[:, 1] + r0[:, 2] * r0[:, 2])
+    gm = GM_MOON / rn**3
+    with np.errstate(invalid="ignore", over="ignore"):
+        ref, q_const = _propagate_numpy(p, r0, dt, 3e-3, q_map)
+        got = p.copy()
+        kn.propagate_covariance(got, r0, rn, gm, dt, q_const, q_map)
+        assert _equal(got, ref)
+        for k in _rows_to_fly_alone(n):
+            one = p[k : k + 1].copy()
+            kn.propagate_covariance(
+                one, r0[k : k + 1], rn[k : k + 1], gm[k : k + 1], dt, q_const, q_map[k : k + 1]
+            )
+            assert _bits(one) == _bits(got[k : k + 1]), k
+
+
 @pytest.mark.parametrize("n", [1, 50])
 def test_hpht_and_inv3_match_numpy(n):
     rng = np.random.default_rng(11)
