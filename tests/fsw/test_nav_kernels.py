@@ -241,6 +241,48 @@ def test_propagate_covariance_blocks_mix_fast_and_fallback_rows(n):
             assert _bits(one) == _bits(got[k : k + 1]), k
 
 
+@pytest.mark.parametrize("radial", [True, False])
+@pytest.mark.parametrize("n", BLOCK_SIZES)
+def test_joseph_update_blocks_mix_fast_and_fallback_rows(n, radial):
+    """Scalar (height) updates go through in blocks of LANES over the rows ``use``; rows outside the common
+    case take the per-row code: a non-finite P, finite entries whose sum overflows, an H that is not a height
+    measurement's, S = 0 (K not finite). A NaN innovation stays in the blocks. Both must equal the numpy
+    formulation, and a row's bits must not depend on the batch it flies in."""
+    rng = np.random.default_rng(400 + n + radial)
+    p = _covariances(rng, n)
+    x = np.concatenate((_positions(rng, n), rng.standard_normal((n, 3)) * 1e3, rng.normal(0, 30, (n, 1))), 1)
+    h = _altimeter_h(rng, n)
+    nu = rng.normal(0.0, 20.0, (n, 1))
+    r_meas = rng.uniform(1.0, 400.0, (n, 1, 1))
+    use = rng.uniform(size=n) < 0.8
+    use[0] = True
+    odd = np.flatnonzero(rng.uniform(size=n) < 0.2)
+    if n > 1 and odd.size == 0:
+        odd = np.array([n // 2])
+    for k, row in enumerate(odd):
+        kind = k % 6
+        if kind < 4:
+            _poison_covariance(rng, p, row, kind)
+        elif kind == 4:
+            h[row, 0, 3 + rng.integers(3)] = rng.normal()  # not a height measurement
+        else:
+            p[row], r_meas[row] = 0.0, 0.0  # S = 0
+    common = np.setdiff1d(np.arange(n), odd)
+    nu[common[::7]] = np.nan  # NaN innovations (where K is finite: NaN × NaN has no defined sign bit)
+    rad = np.ascontiguousarray(h[:, 0, IR])
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        x_ref, p_ref = _apply_numpy(x, p, h, nu, r_meas, use, rad if radial else None)
+        x_got, p_got = x.copy(), p.copy()
+        kn.joseph_update(x_got, p_got, h, nu, r_meas, use, rad, radial)
+        assert _equal(x_got, x_ref)
+        assert _equal(p_got, p_ref)
+        for k in _rows_to_fly_alone(n):
+            sl = slice(k, k + 1)
+            x1, p1 = x[sl].copy(), p[sl].copy()
+            kn.joseph_update(x1, p1, h[sl], nu[sl], r_meas[sl], use[sl], rad[sl], radial)
+            assert _bits(x1) == _bits(x_got[sl]) and _bits(p1) == _bits(p_got[sl]), k
+
+
 @pytest.mark.parametrize("n", [1, 50])
 def test_hpht_and_inv3_match_numpy(n):
     rng = np.random.default_rng(11)

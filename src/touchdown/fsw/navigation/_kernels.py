@@ -22,12 +22,13 @@ The numpy code's scalar expressions keep their order too, down to the ``0.0 +`` 
 (it turns a −0 product into +0, as einsum's zeroed output does) and numpy's own semantics where they differ
 from Python's (``np.maximum``: NaN wins, the second operand on a tie; divisions by zero give ±∞/NaN).
 
-Blocks. :func:`propagate_covariance` takes the rows in blocks of ``LANES``: a block's matrices are
-gathered into work arrays laid out (7, 7, LANES) (vectors (7, LANES)), every step is a loop with the lane
-innermost, which the compiler turns into vector instructions across rows (a row's 7-wide loops do not
-vectorise), and the results are scattered back. Each lane does its row's scalar operations in the same
-order (vector +, −, ×, ÷ round as the scalar ones; no FMA, no reassociation), so the bits are those of the
-per-row code. A row outside the common case (a P that is not finite) is computed again alone by the
+Blocks. :func:`propagate_covariance` and the scalar (m = 1) path of :func:`joseph_update` take the rows
+in blocks of ``LANES``: a block's matrices are gathered into work arrays laid out (7, 7, LANES) (vectors
+(7, LANES)), every step is a loop with the lane innermost, which the compiler turns into vector
+instructions across rows (a row's 7-wide loops do not vectorise), and the results are scattered back.
+Each lane does its row's scalar operations in the same order (vector +, −, ×, ÷ round as the scalar ones;
+no FMA, no reassociation), so the bits are those of the per-row code. A row outside the common case (a P
+that is not finite; for the update, an I − KH without the height pattern) is computed again alone by the
 per-row code, whose result it keeps. The lane loops call no function that takes an array (numba counts
 references around such calls).
 """
@@ -188,8 +189,8 @@ def _propagate_row(p: Array, f: Array, dt: float, fp: Array, out: Array) -> None
         out[i, 6] = 0.0 + ((0.0 + a[6] * 1.0) + 0.0)
 
 
-#: Rows a block of :func:`propagate_covariance` computes side by side: its work arrays, a few
-#: (7, 7, LANES), stay in the L1 cache (32 to 128 measured alike).
+#: Rows a block of :func:`propagate_covariance` and :func:`joseph_update` computes side by side: their
+#: work arrays, a few (7, 7, LANES), stay in the L1 cache (32 measured best of 8 to 128 for both).
 LANES = 32
 
 
@@ -489,6 +490,157 @@ def _joseph_scalar_row(
 
 
 @njit(cache=True, error_model="numpy")
+def _joseph_scalar_rows(
+    x: Array, p: Array, h: Array, nu: Array, r_meas: Array, use: Mask, radial: Array, use_radial: bool
+) -> None:
+    """:func:`joseph_update` for a scalar measurement (m = 1; the arguments as there) on the rows ``use``,
+    in blocks of ``LANES`` (see the module docstring).
+
+    Every lane takes :func:`_joseph_scalar_row`'s operations up to I − KH; where P is finite and I − KH has
+    the height pattern (:func:`_height_pattern`), it goes on with :func:`_sandwich_height`'s sums and the
+    rest, and the row takes the lane's result; any other row is computed again alone by
+    :func:`_joseph_scalar_row`.
+    """
+    rows = np.flatnonzero(use)
+    n_use = rows.shape[0]
+    pb = np.empty((NX, NX, LANES))  # P, then (I − KH) P (I − KH)ᵀ + K R Kᵀ
+    ap = np.empty((NX, NX, LANES))  # (I − KH) P, then the updated P
+    ikh = np.empty((NX, NX, LANES))  # I − KH
+    hb = np.empty((NX, LANES))  # H
+    kb = np.empty((NX, LANES))  # K
+    xb = np.empty((NX, LANES))  # x
+    rad = np.empty((3, LANES))  # the unit radial
+    nub = np.empty(LANES)  # ν
+    rb = np.empty(LANES)  # R
+    total = np.empty(LANES)  # Σ P, as _all_finite sums it
+    off = np.empty(LANES)  # entries of I − KH off the height pattern (non-zero or NaN)
+    k1 = np.empty(NX)  # _joseph_scalar_row's scratch
+    ikh1 = np.empty((NX, NX))
+    p_new = np.empty((NX, NX))
+    work = np.empty((3, NX, NX))
+    idx = np.empty((NX, NX), np.int64)
+    cnt = np.empty(NX, np.int64)
+    for b0 in range(0, n_use, LANES):
+        w = min(LANES, n_use - b0)  # rows in this block
+        for ln in range(w):
+            n = rows[b0 + ln]
+            for i in range(NX):
+                for j in range(NX):
+                    pb[i, j, ln] = p[n, i, j]
+            for i in range(NX):
+                hb[i, ln] = h[n, 0, i]
+                xb[i, ln] = x[n, i]
+            nub[ln] = nu[n, 0]
+            rb[ln] = r_meas[n, 0, 0]
+            if use_radial:
+                for i in range(3):
+                    rad[i, ln] = radial[n, i]
+        for i in range(NX):
+            for ln in range(w):
+                t = 0.0 if i == 0 else total[ln]
+                for j in range(NX):
+                    t += pb[i, j, ln]
+                total[ln] = t
+        # S = H P Hᵀ + R (H P ascending, then paired with H) and K = P Hᵀ S⁻¹ (paired)
+        for ln in range(w):
+            s_even = 0.0
+            s_odd = 0.0
+            for j in range(NX):
+                hp = 0.0
+                for c in range(NX):
+                    hp += hb[c, ln] * pb[c, j, ln]
+                if j % 2 == 0:
+                    s_even += hp * hb[j, ln]
+                else:
+                    s_odd += hp * hb[j, ln]
+            s_inv = 1.0 / ((0.0 + (s_even + s_odd)) + rb[ln])
+            for i in range(NX):
+                s_even = 0.0
+                s_odd = 0.0
+                for c in range(0, NX, 2):
+                    s_even += pb[i, c, ln] * hb[c, ln]
+                for c in range(1, NX, 2):
+                    s_odd += pb[i, c, ln] * hb[c, ln]
+                kb[i, ln] = 0.0 + (0.0 + (s_even + s_odd)) * s_inv
+        if use_radial:
+            for ln in range(w):
+                k0, k1_, k2 = kb[0, ln], kb[1, ln], kb[2, ln]
+                d = 0.0 + ((0.0 + rad[0, ln] * k0 + rad[2, ln] * k2) + (0.0 + rad[1, ln] * k1_))
+                for i in range(3):
+                    kb[i, ln] = rad[i, ln] * d
+        # x ← x + K ν; I − KH, and its entries off the height pattern
+        for i in range(NX):
+            for ln in range(w):
+                xb[i, ln] = xb[i, ln] + (0.0 + ((0.0 + kb[i, ln] * nub[ln]) + 0.0))
+        for c in range(NX):
+            for ln in range(w):
+                hc = hb[c, ln]
+                for i in range(NX):
+                    ikh[i, c, ln] = (1.0 if i == c else 0.0) - (0.0 + kb[i, ln] * hc)
+        for ln in range(w):
+            n_off = 0.0
+            for c in range(3, 6):
+                for i in range(NX):
+                    if i != c and ikh[i, c, ln] != 0.0:
+                        n_off += 1.0
+            off[ln] = n_off
+        # (I − KH) P: the terms of columns 0–2 and 6 and of the diagonal (as _sandwich_height)
+        for j in range(NX):
+            for ln in range(w):
+                p0, p1, p2, p6 = pb[0, j, ln], pb[1, j, ln], pb[2, j, ln], pb[6, j, ln]
+                for i in range(NX):
+                    s = 0.0 + ikh[i, 0, ln] * p0 + ikh[i, 1, ln] * p1 + ikh[i, 2, ln] * p2
+                    if 3 <= i <= 5:
+                        s += ikh[i, i, ln] * pb[i, j, ln]
+                    ap[i, j, ln] = s + ikh[i, 6, ln] * p6
+        # ((I − KH) P) (I − KH)ᵀ (paired) + K R Kᵀ
+        for i in range(NX):
+            for ln in range(w):
+                a0, a1, a2, a6 = ap[i, 0, ln], ap[i, 1, ln], ap[i, 2, ln], ap[i, 6, ln]
+                kr = 0.0 + kb[i, ln] * rb[ln]
+                for j in range(NX):
+                    e = 0.0 + a0 * ikh[j, 0, ln] + a2 * ikh[j, 2, ln]
+                    o = 0.0 + a1 * ikh[j, 1, ln]
+                    if j == 3 or j == 5:
+                        e += a6 * ikh[j, 6, ln]
+                        o += ap[i, j, ln] * ikh[j, j, ln]
+                    elif j == 4:
+                        e += ap[i, 4, ln] * ikh[4, 4, ln]
+                        e += a6 * ikh[j, 6, ln]
+                    else:
+                        e += a6 * ikh[j, 6, ln]
+                    pb[i, j, ln] = 0.0 + (e + o) + (0.0 + ((0.0 + kr * kb[j, ln]) + 0.0))
+        # P ← ½ (P + Pᵀ)
+        for i in range(NX):
+            for ln in range(w):
+                for j in range(NX):
+                    ap[i, j, ln] = 0.5 * (pb[i, j, ln] + pb[j, i, ln])
+        for ln in range(w):
+            n = rows[b0 + ln]
+            if math.isfinite(total[ln]) and off[ln] == 0.0:
+                for i in range(NX):
+                    x[n, i] = xb[i, ln]
+                    for j in range(NX):
+                        p[n, i, j] = ap[i, j, ln]
+            else:
+                _joseph_scalar_row(
+                    x[n],
+                    p[n],
+                    h[n, 0],
+                    nu[n, 0],
+                    r_meas[n, 0, 0],
+                    radial[n],
+                    use_radial,
+                    k1,
+                    ikh1,
+                    p_new,
+                    work,
+                    idx,
+                    cnt,
+                )
+
+
+@njit(cache=True, error_model="numpy")
 def joseph_update(
     x: Array, p: Array, h: Array, nu: Array, r_meas: Array, use: Mask, radial: Array, use_radial: bool
 ) -> None:
@@ -499,8 +651,13 @@ def joseph_update(
     the position rows of K are projected onto the unit vector ``radial`` (N, 3) (m = 1: a height measurement
     moves the position estimate only vertically). x ← x + K ν; P ← sym((I − KH) P (I − KH)ᵀ + K R Kᵀ), the
     Joseph form, symmetrised as ½ (P + Pᵀ).
+
+    m = 1 goes through in blocks of rows (:func:`_joseph_scalar_rows`); m = 3 a row at a time.
     """
     n_rows, m = h.shape[0], h.shape[1]
+    if m == 1:
+        _joseph_scalar_rows(x, p, h, nu, r_meas, use, radial, use_radial)
+        return
     hp = np.empty((m, NX))
     s = np.empty((m, m))
     s_inv = np.empty((m, m))
@@ -513,26 +670,8 @@ def joseph_update(
     idx = np.empty((NX, NX), np.int64)
     cnt = np.empty(NX, np.int64)
     dot_r = np.empty(m)
-    k1 = np.empty(NX)
     for n in range(n_rows):
         if not use[n]:
-            continue
-        if m == 1:
-            _joseph_scalar_row(
-                x[n],
-                p[n],
-                h[n, 0],
-                nu[n, 0],
-                r_meas[n, 0, 0],
-                radial[n],
-                use_radial,
-                k1,
-                ikh,
-                p_new,
-                work,
-                idx,
-                cnt,
-            )
             continue
         hn, pn, rn = h[n], p[n], r_meas[n]
         # innovation covariance S = H P Hᵀ + R and its inverse
