@@ -635,16 +635,7 @@ class Dem:
     @cached_property
     def max_height_m(self) -> float:
         """Highest post [m] (the bilinear surface never rises above it); NaN posts ignored."""
-        top = -math.inf
-        block = max(1, 4_000_000 // self.samples)
-        for start in range(0, self.lines, block):  # row blocks: memory stays bounded on big grids
-            h = np.asarray(self.dn[start : start + block], dtype=np.float64)
-            if self.missing_dn is not None:
-                h[h == self.missing_dn] = np.nan
-            h *= self.scale_m
-            if np.any(np.isfinite(h)):
-                top = max(top, float(np.nanmax(h)))
-        return top
+        return float(self._row_max_height_m.max())
 
     @cached_property
     def _row_max_height_m(self) -> Array:
