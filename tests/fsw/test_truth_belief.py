@@ -1,9 +1,9 @@
 """ARCHITECTURE rule 1: the flight software never reads the true state.
 
 Static half: every module under ``touchdown.fsw`` may import only belief-side code — frames, constants,
-gravity and terrain *models* (an onboard map is a terrain instance the FSW is given, possibly unlike the
-truth), the vehicle's published parameters, the command and measurement types. Not the simulator, not the
-truth dynamics (the state layout), not the sensor models (they read truth).
+numeric helpers, gravity and terrain *models* (an onboard map is a terrain instance the FSW is given,
+possibly unlike the truth), the vehicle's published parameters, the command and measurement types. Not
+the simulator, not the truth dynamics (the state layout), not the sensor models (they read truth).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import touchdown
 FSW = Path(touchdown.__file__).parent / "fsw"
 ALLOWED = (
     "touchdown.fsw",
+    "touchdown._scalar",  # numpy min/max/clip semantics for kernels: arithmetic, no state
     "touchdown.errors",
     "touchdown.moon.constants",
     "touchdown.moon.frames",

@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from touchdown.moon.frames import norm, rotation_angle, velocity_mci_to_mcmf
+from touchdown.moon.frames import norm, quat_rotate_vector, rotation_angle, velocity_mci_to_mcmf
 from touchdown.moon.terrain.base import Terrain
 from touchdown.moon.terrain.raycast import incidence_cos, raycast
 from touchdown.noise import Keys, normal, stream_id
@@ -181,22 +181,6 @@ class LaserAltimeter:
         )
 
 
-@njit(cache=True, inline="always")
-def _rotate(
-    w: float, qx: float, qy: float, qz: float, v0: float, v1: float, v2: float
-) -> tuple[float, float, float]:
-    """The vector v rotated by the unit quaternion (w, qx, qy, qz): ``v + w t + u × t``, t = 2 u × v
-    (frames.quat_rotate, its operations in the same order)."""
-    t0 = 2.0 * (qy * v2 - qz * v1)
-    t1 = 2.0 * (qz * v0 - qx * v2)
-    t2 = 2.0 * (qx * v1 - qy * v0)
-    return (
-        v0 + w * t0 + (qy * t2 - qz * t1),
-        v1 + w * t1 + (qz * t0 - qx * t2),
-        v2 + w * t2 + (qx * t1 - qy * t0),
-    )
-
-
 @njit(cache=True)
 def _beams_mcmf(
     r_mci: Array,
@@ -218,10 +202,12 @@ def _beams_mcmf(
         w, qx, qy, qz = q_body_to_mci[i, 0], q_body_to_mci[i, 1], q_body_to_mci[i, 2], q_body_to_mci[i, 3]
         for b in range(nb):
             k = i * nb + b
-            x, y, z = _rotate(w, qx, qy, qz, origins_body[b, 0], origins_body[b, 1], origins_body[b, 2])
+            x, y, z = quat_rotate_vector(
+                w, qx, qy, qz, origins_body[b, 0], origins_body[b, 1], origins_body[b, 2]
+            )
             x, y, z = r_mci[i, 0] + x, r_mci[i, 1] + y, r_mci[i, 2] + z  # the centre of mass + the offset
             o_mcmf[k, 0], o_mcmf[k, 1], o_mcmf[k, 2] = c * x + s * y, -s * x + c * y, z + 0.0 * c
-            x, y, z = _rotate(w, qx, qy, qz, dirs_body[b, 0], dirs_body[b, 1], dirs_body[b, 2])
+            x, y, z = quat_rotate_vector(w, qx, qy, qz, dirs_body[b, 0], dirs_body[b, 1], dirs_body[b, 2])
             u_mcmf[k, 0], u_mcmf[k, 1], u_mcmf[k, 2] = c * x + s * y, -s * x + c * y, z + 0.0 * c
     return o_mcmf, u_mcmf
 

@@ -25,6 +25,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from touchdown._scalar import _clip
 from touchdown.moon.gravity import field_acceleration
 
 Array = NDArray[np.float64]
@@ -56,16 +57,6 @@ class EomConstants(NamedTuple):
     capacity: float  # propellant capacity [kg]
     inertia_dry: Array  # (3,) principal inertias dry [kg·m²]
     inertia_span: Array  # (3,) full minus dry [kg·m²]
-
-
-@njit(cache=True, inline="always")
-def _clip(v: float, lo: float, hi: float) -> float:
-    """``np.clip(v, lo, hi)`` with array bounds, bit for bit (NaN propagates; equal zeros give the bound)."""
-    if not (v > lo or v != v):
-        v = lo
-    if not (v < hi or v != v):
-        v = hi
-    return v
 
 
 @njit(cache=True, error_model="numpy")

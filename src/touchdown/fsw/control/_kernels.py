@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from touchdown.fsw._scalar import _clip, _maximum, _minimum
+from touchdown._scalar import _clip, _maximum, _minimum
 from touchdown.moon.frames import quat_rotate_vector
 
 Array = NDArray[np.float64]

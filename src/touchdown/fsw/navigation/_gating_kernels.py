@@ -10,7 +10,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from touchdown.fsw._scalar import _maximum
+from touchdown._scalar import _maximum
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]

@@ -41,7 +41,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from touchdown.fsw._scalar import _maximum
+from touchdown._scalar import _maximum
 from touchdown.moon.frames import quat_rotate_vector
 
 Array = NDArray[np.float64]
