@@ -123,6 +123,84 @@ def test_slope_bounds_near_are_the_numpy_bits(which: str, request: pytest.Fixtur
         assert np.array_equal(dem.max_slope_near(lat, reach), numpy_twin(dem).max_slope_near(lat, reach))
 
 
+def points_within(lat0: np.ndarray, lon0: np.ndarray, reach: float, k: int, rng) -> tuple[np.ndarray, ...]:
+    """k points [rad] within the angle ``reach`` of each point (lat0, lon0) (N,), a quarter on the rim:
+    (origin index, lat, lon)."""
+    idx = np.repeat(np.arange(lat0.size), k)
+    delta = reach * np.sqrt(rng.uniform(0.0, 1.0, idx.size))
+    delta[::4] = reach * (1 - 1e-9)
+    bearing = rng.uniform(0.0, 2 * np.pi, idx.size)
+    a = lat0[idx]
+    lat = np.arcsin(np.sin(a) * np.cos(delta) + np.cos(a) * np.sin(delta) * np.cos(bearing))
+    lon = lon0[idx] + np.arctan2(
+        np.sin(bearing) * np.sin(delta) * np.cos(a), np.cos(delta) - np.sin(a) * np.sin(lat)
+    )
+    return idx, lat, lon
+
+
+@pytest.mark.parametrize("reach_km", [5.0, 15.7, 120.0])
+def test_max_slope_around_bounds_every_slope_within_reach(ldem4: Dem, reach_km: float) -> None:
+    """The ray cast's slope bound around a point (per-patch bounds, blocks of a pyramid) holds at every point
+    within reach, pixel corners included (where a bilinear patch's slope peaks): origins anywhere, at the
+    poles, across the 0°/360° seam and over Mare Frigoris."""
+    rng = np.random.default_rng(11)
+    reach = reach_km * 1000.0 / R_MOON
+    n = 400
+    lat0 = np.concatenate(
+        [np.arcsin(rng.uniform(-1, 1, n)), np.radians([89.99, -89.9, 89.5, 60.5, 60.5, 0.0, 45.0])]
+    )
+    lon0 = np.concatenate(
+        [rng.uniform(-np.pi, 3 * np.pi, n), np.radians([0.0, 10.0, 180.0, -4.6, 355.4, 0.01, -0.01])]
+    )
+    bound = ldem4.max_slope_around(lat0, lon0, reach)
+    assert bound.shape == lat0.shape
+    assert np.all(bound <= ldem4.max_slope_near(lat0, reach) * (1 + 1e-12))
+    idx, lat, lon = points_within(lat0, lon0, reach, 300, rng)
+    # and every pixel corner (post) within reach of the origins
+    line, sample = ldem4.pixel_coords_deg(np.degrees(lat0), np.degrees(lon0))
+    span = reach_km / 7.58 + 2
+    for di in np.arange(-np.ceil(span), np.ceil(span) + 1):
+        for dj in np.arange(-np.ceil(4 * span), np.ceil(4 * span) + 1):
+            c_lat, c_lon = ldem4.pixel_center_deg(np.clip(np.round(line) + di, 0, 719), np.round(sample) + dj)
+            c_lat, c_lon = np.radians(c_lat), np.radians(c_lon)
+            cos_d = np.sin(lat0) * np.sin(c_lat) + np.cos(lat0) * np.cos(c_lat) * np.cos(c_lon - lon0)
+            near = np.flatnonzero(np.arccos(np.clip(cos_d, -1, 1)) <= reach)
+            idx = np.concatenate([idx, near])
+            lat, lon = np.concatenate([lat, c_lat[near]]), np.concatenate([lon, c_lon[near]])
+    _, de, dn = ldem4.height_gradient(lat, lon)
+    slope = np.hypot(de, dn)
+    assert np.all(slope <= bound[idx])
+    # tight where the ground is gentle: Mare Frigoris within 15.7 km (a 10 km beam's reach)
+    if reach_km == 15.7:
+        assert bound[n + 3] < 0.2 < 0.5 < ldem4.max_slope_near(lat0[n + 3 : n + 4], reach)[0]
+        assert bound[n + 3] == bound[n + 4]  # the same point, 360° apart
+
+
+def test_slope_bound_around_holds_on_a_tile(tile: Dem) -> None:
+    """Over a regional tile (clamped edge strips, missing posts, origins off the tile) the bound around a
+    point holds at every point within reach where the surface has a slope, posts included."""
+    rng = np.random.default_rng(13)
+    lat0, lon0 = random_points(tile, 600, seed=14)
+    keep = np.isfinite(lat0) & np.isfinite(lon0) & (np.abs(lat0) < 1.5)
+    lat0, lon0 = lat0[keep], lon0[keep]
+    for reach in (1e-5, 3e-4, 0.01):
+        bound = tile.max_slope_around(lat0, lon0, reach)
+        assert np.all(bound <= tile.max_slope_near(lat0, reach) * (1 + 1e-12) + (bound == 0.0))
+        idx, lat, lon = points_within(lat0, lon0, reach, 200, rng)
+        posts = np.radians(
+            tile.pixel_center_deg(rng.integers(0, tile.lines, idx.size), rng.integers(0, 60, idx.size))
+        )
+        _, de, dn = tile.height_gradient(np.concatenate([lat, posts[0]]), np.concatenate([lon, posts[1]]))
+        cos_d = np.sin(lat0[idx]) * np.sin(posts[0]) + np.cos(lat0[idx]) * np.cos(posts[0]) * np.cos(
+            posts[1] - lon0[idx]
+        )
+        within = np.concatenate([np.ones(idx.size, bool), np.arccos(np.clip(cos_d, -1, 1)) <= reach])
+        slope = np.hypot(de, dn)
+        ok = within & np.isfinite(slope)
+        assert ok.sum() > 1000
+        assert np.all(slope[ok] <= np.concatenate([bound[idx], bound[idx]])[ok])
+
+
 def rays(dem: Dem, n: int, seed: int, *, alt: tuple[float, float], max_tilt_deg: float):
     """Origins above random points of ``dem`` and directions up to ``max_tilt_deg`` from nadir (a few up)."""
     rng = np.random.default_rng(seed)
@@ -186,8 +264,7 @@ def test_libm_atan2_fallback_is_within_an_ulp(ldem4: Dem) -> None:
     """Without numpy's loop the kernels take libm's atan2: the same rays land within a few nanometres."""
     origin, u = rays(ldem4, 400, seed=7, alt=(100.0, 9_000.0), max_tilt_deg=45.0)
     heights, grid = ldem4.kernel_grid
-    bounds = ldem4._patch_slope_bounds
-    args = (heights, grid, bounds, 0.6, 10_000.0, 0.01, 5000, 4)
+    args = (heights, grid, *ldem4._slope_pyramid, ldem4._patch_slope_bounds, 0.6, 10_000.0, 0.01, 5000, 4)
     numpy_atan2, _, _, _ = kernels.march_dem(origin, u, *args, kernels.ATAN2, np.empty(0))
     libm_atan2, _, _, _ = kernels.march_dem(origin, u, *args, None, np.empty(0))
     assert np.array_equal(np.isnan(numpy_atan2), np.isnan(libm_atan2))
@@ -202,7 +279,17 @@ def test_rays_out_of_reach_are_answered_without_a_query(ldem4: Dem) -> None:
     spread = math.ceil(reach * raycast_module.TOP_BANDS / 2) + 1
     top = ldem4.max_height_by_sine(raycast_module.TOP_BANDS, spread)
     heights, grid = ldem4.kernel_grid
-    args = (heights, grid, ldem4._patch_slope_bounds, math.degrees(reach), max_range, 0.01, 5000, 4)
+    args = (
+        heights,
+        grid,
+        *ldem4._slope_pyramid,
+        ldem4._patch_slope_bounds,
+        math.degrees(reach),
+        max_range,
+        0.01,
+        5000,
+        4,
+    )
     # rays over Mare Frigoris whose closest approach straddles the band's top (± 30 m)
     rng = np.random.default_rng(12)
     n = 4000

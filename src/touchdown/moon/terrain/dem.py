@@ -44,7 +44,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from touchdown.errors import InputError
 from touchdown.moon.constants import R_MOON
-from touchdown.moon.terrain.kernels import DemGrid, dem_height, dem_height_gradient, dem_slope_bound_near
+from touchdown.moon.terrain.kernels import (
+    DemGrid,
+    dem_height,
+    dem_height_gradient,
+    dem_slope_bound_around,
+    dem_slope_bound_near,
+)
 from touchdown.moon.terrain.pds3 import Quantity, find_key, find_object, parse_label, unit_value
 
 __all__ = ["Dem", "find_label", "read_dem"]
@@ -497,6 +503,11 @@ class Dem:
         heights = self._heights
         if heights is None:
             return None
+        return heights, self._grid_fields
+
+    @cached_property
+    def _grid_fields(self) -> tuple:
+        """``tuple(DemGrid)`` of this grid's geometry."""
         grid = DemGrid(
             line_offset=float(self.line_offset),
             sample_offset=float(self.sample_offset),
@@ -509,7 +520,7 @@ class Dem:
             pixel_m=float(self.radius_m * math.radians(1.0 / self.pixels_per_degree)),
             cos_floor=float(self._cos_floor),
         )
-        return heights, tuple(grid)
+        return tuple(grid)
 
     def _posts(self, idx: NDArray[np.intp]) -> Array:
         """Heights [m] at flat post indices (NaN at MISSING_CONSTANT)."""
@@ -631,6 +642,82 @@ class Dem:
             cos_edge = max(math.cos(math.radians(min(abs(edge_deg), 90.0))), self._cos_floor)
             strips.append(ex[row] / (self.radius_m * step * cos_edge))
         return np.concatenate([[strips[0]], np.hypot(east, north), [strips[1]]]) * (1.0 + 1e-9)
+
+    @cached_property
+    def _slope_pyramid(self) -> tuple[Array, NDArray[np.int64]] | None:
+        """Bounds of |∇h| [m/m] per bilinear patch and per block of 2^ℓ × 2^ℓ patches, ℓ = 0, 1, … up to one
+        block: (flat values, levels (L, 3) int64: rows, columns and offset of each level), or None for grids
+        over ``IN_MEMORY_MAX_POSTS``.
+
+        Level 0 has the rows of :attr:`_patch_slope_bounds` (north strip, the patches between rows, south
+        strip) and, per row, the patches between samples j and j + 1 (global grids: with the wrap; a tile's
+        clamped east and west strips, whose surface has no east slope, share the bound of the patch beside
+        them). Each patch's bound is that of its row, from its own four posts: |∂h/∂east| ≤ max(Δ_N/cos_N,
+        Δ_S/cos_S)/(R·Δlon) with Δ the patch's east post differences on its north and south rows, and
+        |∂h/∂north| ≤ the larger of its two north post differences/(R·Δlat). Missing posts count as flat:
+        the surface is NaN there. A block's value is the largest of its patches'."""
+        if self._heights is None:
+            return None
+        nl, ns = self.lines, self.samples
+        h = self._heights.reshape(nl, ns + 1)  # column ns: a copy of column 0 (the wrap)
+        if self.is_global:
+            ex = np.abs(np.diff(h, axis=1))  # (nl, ns): samples j → j + 1, the last one across the wrap
+            ny = np.abs(np.diff(h, axis=0))  # (nl − 1, ns + 1)
+        else:
+            body = h[:, :ns]
+            ex = np.abs(np.diff(body, axis=1)) if ns > 1 else np.zeros((nl, 1))
+            ny = np.abs(np.diff(body if ns > 1 else np.concatenate([body, body], axis=1), axis=0))
+        ex = np.nan_to_num(ex, nan=0.0)
+        ny = np.nan_to_num(ny, nan=0.0)
+        north_dn = np.maximum(ny[:, :-1], ny[:, 1:])  # (nl − 1, columns): the patch's two columns
+        step = math.radians(1.0 / self.pixels_per_degree)
+        metric = self.radius_m * step
+        cos_rows = np.cos(np.radians(self.pixel_center_deg(np.arange(nl), 0)[0]))[:, None]
+        floor = self._cos_floor
+        c0, c1 = cos_rows[:-1], cos_rows[1:]
+        tight = np.maximum(ex[:-1] / np.maximum(c0, floor), ex[1:] / np.maximum(c1, floor))
+        loose = np.maximum(ex[:-1], ex[1:]) / np.maximum(np.minimum(c0, c1), floor)
+        unfloored = (c0 >= floor * (1 - 1e-9)) & (c1 >= floor * (1 - 1e-9))
+        east = np.where(unfloored, tight, loose) / metric
+        strips = []
+        for row, edge_deg in ((0, self.north_edge_deg), (nl - 1, self.south_edge_deg)):
+            cos_edge = max(math.cos(math.radians(min(abs(edge_deg), 90.0))), floor)
+            strips.append(ex[row][None, :] / (metric * cos_edge))
+        level = np.concatenate([strips[0], np.hypot(east, north_dn / metric), strips[1]]) * (1.0 + 1e-9)
+        levels, values, offset = [], [], 0
+        while True:
+            rows, cols = level.shape
+            levels.append((rows, cols, offset))
+            values.append(level.reshape(-1))
+            offset += level.size
+            if rows == 1 and cols == 1:
+                break
+            r2, c2 = (rows + 1) // 2, (cols + 1) // 2
+            pad = np.zeros((2 * r2, 2 * c2))
+            pad[:rows, :cols] = level
+            level = pad.reshape(r2, 2, c2, 2).max(axis=(1, 3))
+        flat = np.concatenate(values)
+        flat.flags.writeable = False
+        table = np.array(levels, dtype=np.int64)
+        table.flags.writeable = False
+        return flat, table
+
+    def max_slope_around(self, lat: Array, lon: Array, reach_rad: float) -> Array:
+        """Upper bound of |∇h| [m/m] within the angle ``reach_rad`` [rad] of each point (lat, lon) (N,) [rad]:
+        the largest block bound of :attr:`_slope_pyramid` over the patches within reach, at the finest level
+        where they span at most two blocks each way (longitudes within asin(sin reach / cos lat) of the point,
+        a pixel to spare; all of them where the reach takes in a pole), or the latitude band's
+        (:meth:`max_slope_near`) where that is tighter (coarse blocks near a pole). At 60.5°N over a 10 km
+        beam's reach LDEM_4 gives ≈ 0.12 against the latitude band's 0.6. Grids over ``IN_MEMORY_MAX_POSTS``:
+        the latitude band's bound. NaN at a NaN point. Each point's bound depends on that point alone."""
+        pyramid = self._slope_pyramid
+        if pyramid is None:
+            return self.max_slope_near(lat, reach_rad)
+        flat_lat, flat_lon, shape = _flat_points(lat, lon)
+        out = dem_slope_bound_around(
+            flat_lat, flat_lon, math.degrees(reach_rad), *pyramid, self._patch_slope_bounds, self._grid_fields
+        )
+        return out.reshape(shape)
 
     @cached_property
     def max_height_m(self) -> float:

@@ -38,6 +38,9 @@ UFUNC_LOOP = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_v
 _NPY_DOUBLE = 12  # numpy's type number of float64 (NPY_DOUBLE)
 _HALF_PI_TOL = math.pi / 2 + 1e-12  # |lat| beyond this is off every grid [rad] (Dem._on_grid)
 _PIXEL_TOL = 1e-9  # tolerance of the grid-edge tests [pixel] (Dem._on_grid)
+#: Longest conservative step of the ray march, in units of the height above the terrain g: it bounds how far
+#: the local vertical can turn over one step (raycast module docstring).
+STEP_MAX_G = 8.0
 
 
 class DemGrid(NamedTuple):
@@ -321,6 +324,101 @@ def dem_slope_bound_near(lat: Array, span_deg: float, bounds: Array, grid_fields
     return out
 
 
+@njit(cache=True, inline="always")
+def _block_max(
+    pyramid: Array, levels: NDArray[np.int64], lev: int, k_lo: int, k_hi: int, j_lo: int, j_hi: int
+) -> float:
+    """Largest value of level ``lev`` of the slope pyramid over the level-0 patch rows [k_lo, k_hi] and
+    columns [j_lo, j_hi] (inclusive)."""
+    cols, offset = levels[lev, 1], levels[lev, 2]
+    bound = 0.0
+    for kb in range(k_lo >> lev, (k_hi >> lev) + 1):
+        for jb in range(j_lo >> lev, (j_hi >> lev) + 1):
+            bound = _maximum(bound, pyramid[offset + kb * cols + jb])
+    return bound
+
+
+@njit(cache=True, inline="always")
+def _slope_bound_around(
+    lat: float,
+    lon: float,
+    span_deg: float,
+    pyramid: Array,
+    levels: NDArray[np.int64],
+    bounds: Array,
+    grid: DemGrid,
+) -> float:
+    """Bound of |∇h| [m/m] over the points within ``span_deg`` [deg] of arc of (lat, lon) [rad]: the DEM's
+    slope pyramid's (``Dem._slope_pyramid``: ``pyramid`` values, ``levels`` rows/columns/offset) or, where
+    tighter (blocks near a pole), the latitude band's (``bounds``: :func:`_slope_bound_near`); NaN at a NaN
+    point. See ``Dem.max_slope_around``."""
+    if lat != lat or lon != lon:
+        return math.nan
+    res = grid.pixels_per_degree
+    deg = lat * (180.0 / math.pi)
+    # patch rows: as _slope_bound_near (patch k spans lines [k − 1, k])
+    line_a = grid.line_offset - _minimum(deg + span_deg, 90.0) * res
+    line_b = grid.line_offset - _maximum(deg - span_deg, -90.0) * res
+    k_lo = min(max(math.floor(line_a), 0), grid.lines)
+    k_hi = min(max(math.ceil(line_b) + 1, 0), grid.lines)
+    # patch columns (patch j spans samples [j, j + 1]): longitudes within asin(sin reach / cos lat)
+    ncols = levels[0, 1]
+    reach = span_deg * (math.pi / 180.0)
+    cos_lat = math.cos(lat)
+    every = span_deg >= 90.0 or math.sin(reach) >= cos_lat * (1.0 - 1e-9)
+    j_lo, j_hi, j_lo2, j_hi2 = 0, ncols - 1, 0, -1  # a second range where a global grid wraps
+    if not every:
+        half = math.asin(math.sin(reach) / cos_lat) * (180.0 / math.pi) * res + 1.0  # [pixel], one spare
+        _, sample = _pixel_coords(lat, lon, grid)
+        if grid.is_global:
+            x = _mod(sample, float(grid.samples))
+            j_lo, j_hi = math.floor(x - half) - 1, math.floor(x + half) + 1
+            if j_hi - j_lo + 1 >= ncols:
+                j_lo, j_hi = 0, ncols - 1
+            elif j_lo < 0:
+                j_lo, j_hi, j_lo2, j_hi2 = j_lo + ncols, ncols - 1, 0, j_hi
+            elif j_hi >= ncols:
+                j_lo, j_hi, j_lo2, j_hi2 = j_lo, ncols - 1, 0, j_hi - ncols
+        else:  # a tile: its samples count east of its west edge, so a point just west of it lies ≈ 360° east
+            j_lo, j_hi = ncols, -1
+            for shift in (0.0, 360.0 * res):
+                lo, hi = math.floor(sample - shift - half) - 1, math.floor(sample - shift + half) + 1
+                if hi >= 0 and lo <= ncols - 1:
+                    j_lo, j_hi = min(j_lo, max(lo, 0)), max(j_hi, min(hi, ncols - 1))
+            if j_hi < j_lo:  # the reach misses the tile (NaN ground): any bound
+                j_lo, j_hi = 0, ncols - 1
+    # the finest level at which the rows and the columns span at most two blocks (three with a block edge)
+    span = max(k_hi - k_lo + 1, (j_hi - j_lo + 1) + max(j_hi2 - j_lo2 + 1, 0))
+    lev = 0
+    while lev < levels.shape[0] - 1 and span > (2 << lev):
+        lev += 1
+    bound = _block_max(pyramid, levels, lev, k_lo, k_hi, j_lo, j_hi)
+    if j_hi2 >= j_lo2:
+        bound = _maximum(bound, _block_max(pyramid, levels, lev, k_lo, k_hi, j_lo2, j_hi2))
+    if lev > 0:  # the blocks may take in rows beyond the band
+        bound = _minimum(bound, _slope_bound_near(lat, span_deg, bounds, grid))
+    return bound
+
+
+@njit(cache=True)
+def dem_slope_bound_around(
+    lat: Array,
+    lon: Array,
+    span_deg: float,
+    pyramid: Array,
+    levels: NDArray[np.int64],
+    bounds: Array,
+    grid_fields: tuple,
+) -> Array:
+    """Bound of |∇h| [m/m] within ``span_deg`` [deg] of arc of each point (lat, lon) (P,) [rad]
+    (``Dem.max_slope_around``)."""
+    grid = DemGrid(*grid_fields)
+    out = np.empty(lat.size)
+    for i in range(lat.size):
+        out[i] = _slope_bound_around(lat[i], lon[i], span_deg, pyramid, levels, bounds, grid)
+    return out
+
+
 # --------------------------------------------------------------------------------------------------
 # Ray cast
 
@@ -381,6 +479,8 @@ def march_dem(
     direction: Array,
     heights: Array,
     grid_fields: tuple,
+    pyramid: Array,
+    levels: NDArray[np.int64],
     bounds: Array,
     span_deg: float,
     max_range_m: float,
@@ -393,7 +493,8 @@ def march_dem(
     """Range [m] along each ray from ``origin`` (R, 3) [m, Moon-fixed] along ``direction`` (R, 3, any length)
     to its first crossing of the DEM surface (NaN: none within ``max_range_m`` [m] or unresolved after
     ``max_iter`` steps; 0: the origin lies below the surface). Each ray's slope bound is the DEM's over the
-    latitudes within ``span_deg`` of its origin's (``bounds``: ``Dem._patch_slope_bounds``; 180°: all).
+    points within ``span_deg`` of arc of its origin (``pyramid``, ``levels``: ``Dem._slope_pyramid``;
+    ``bounds``: ``Dem._patch_slope_bounds``; ``Dem.max_slope_around``).
     ``atan2`` is :data:`ATAN2` (an argument, not a global, so that the compiled kernel can be cached).
 
     The conservative march, bracket and Illinois refinement of :func:`~touchdown.moon.terrain.raycast.raycast`
@@ -429,11 +530,13 @@ def march_dem(
     g, rho = np.empty(n), np.empty(n)  # per ray: at its current point
     _height_above_dem(px, py, pz, n_cast, heights, grid, atan2, buf, g_new, rho_new)
     evaluations = n_cast
-    lip = np.empty(n)  # slope bound per ray [m/m], from its origin's latitude (left in buf[1])
+    lip = np.empty(
+        n
+    )  # slope bound per ray [m/m] around its origin (latitude, longitude left in buf[1], buf[2])
     for j in range(n_cast):
         i = cast[j]
         g[i], rho[i] = g_new[j], rho_new[j]
-        lip[i] = _slope_bound_near(buf[1, j], span_deg, bounds, grid)
+        lip[i] = _slope_bound_around(buf[1, j], buf[2, j], span_deg, pyramid, levels, bounds, grid)
     # per ray, the last step's bracket: t_prev (g_prev > 0) → t_hit (g_hit); NaN g_hit: no crossing found
     t = np.zeros(n)
     t_prev, g_prev = np.zeros(n), np.full(n, np.nan)
@@ -461,7 +564,10 @@ def march_dem(
             cos_v = (cx[i] * ux + cy[i] * uy + cz[i] * uz) / rho[i]
             sin_a = math.sqrt(_maximum(0.0, 1.0 - cos_v * cos_v))
             rho_lo = _maximum(rho[i] - g[i], 1.0)
-            k = 1.0 + (sin_a + g[i] / rho_lo) * lip[i] * R_MOON / rho_lo
+            fall = _maximum(-cos_v, 0.0)
+            k = _maximum(
+                fall + (sin_a + STEP_MAX_G * g[i] / rho_lo) * lip[i] * R_MOON / rho_lo, 1.0 / STEP_MAX_G
+            )
             step = g[i] / k
             t_new[j] = t[i] + _maximum(step, tol_m)
             px[j] = ox[i] + t_new[j] * ux
