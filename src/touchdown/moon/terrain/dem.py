@@ -708,7 +708,7 @@ class Dem:
         where they span at most two blocks each way (longitudes within asin(sin reach / cos lat) of the point,
         a pixel to spare; all of them where the reach takes in a pole), or the latitude band's
         (:meth:`max_slope_near`) where that is tighter (coarse blocks near a pole). At 60.5°N over a 10 km
-        beam's reach LDEM_4 gives ≈ 0.12 against the latitude band's 0.6. Grids over ``IN_MEMORY_MAX_POSTS``:
+        beam's reach LDEM_4 gives ≈ 0.16 against the latitude band's 0.6. Grids over ``IN_MEMORY_MAX_POSTS``:
         the latitude band's bound. NaN at a NaN point. Each point's bound depends on that point alone."""
         pyramid = self._slope_pyramid
         if pyramid is None:

@@ -41,6 +41,9 @@ _PIXEL_TOL = 1e-9  # tolerance of the grid-edge tests [pixel] (Dem._on_grid)
 #: Longest conservative step of the ray march, in units of the height above the terrain g: it bounds how far
 #: the local vertical can turn over one step (raycast module docstring).
 STEP_MAX_G = 8.0
+#: The slope bound around a point reads the slope pyramid at the finest level where the patches within reach
+#: span at most this many blocks each way (one more where they straddle a block edge).
+BLOCKS_SPANNED = 4
 
 
 class DemGrid(NamedTuple):
@@ -387,10 +390,10 @@ def _slope_bound_around(
                     j_lo, j_hi = min(j_lo, max(lo, 0)), max(j_hi, min(hi, ncols - 1))
             if j_hi < j_lo:  # the reach misses the tile (NaN ground): any bound
                 j_lo, j_hi = 0, ncols - 1
-    # the finest level at which the rows and the columns span at most two blocks (three with a block edge)
+    # the finest level at which the rows and the columns span at most BLOCKS_SPANNED blocks (+1 at an edge)
     span = max(k_hi - k_lo + 1, (j_hi - j_lo + 1) + max(j_hi2 - j_lo2 + 1, 0))
     lev = 0
-    while lev < levels.shape[0] - 1 and span > (2 << lev):
+    while lev < levels.shape[0] - 1 and span > (BLOCKS_SPANNED << lev):
         lev += 1
     bound = _block_max(pyramid, levels, lev, k_lo, k_hi, j_lo, j_hi)
     if j_hi2 >= j_lo2:

@@ -14,9 +14,9 @@ ray, ``dg/dt = dρ/dt − (horizontal part of û) · ∇h · R/ρ``, and
   at most f·t ≤ g over a step t ≤ g/f);
 * |∇h| ≤ L per metre of datum arc, i.e. ≤ L·R/ρ_lo per metre at radius ≥ ρ_lo. L is the terrain's bound
   over the points the ray can reach within ``max_range_m`` (``max_slope_around``: a DEM's largest patch
-  bound around the origin, ≈ 0.12 over Mare Frigoris against its latitude band's 0.6 and LDEM_4's global
-  19.4, set by the polar rows), else its global ``max_slope``; or, for a terrain offering local terms, the
-  bound below.
+  bound around the origin, 0.16–0.37 along the Mare Frigoris descent against its latitude band's 0.6 and
+  LDEM_4's global 19.4, set by the polar rows), else its global ``max_slope``; or, for a terrain offering
+  local terms, the bound below.
 So over a step of at most ``STEP_MAX_G · g`` the height g falls at most at rate
 ``k = f + (sin α₀ + STEP_MAX_G · g/ρ_lo) · L · R/ρ_lo``, and the step ``t = g / max(k, 1/STEP_MAX_G)`` cannot
 cross the surface. For a nadir ray k ≈ 1 (the step is nearly the whole height); a slanted ray over gentle
@@ -48,8 +48,8 @@ Worst case: each iteration advances t by at least ``min(g/max(k, 1/STEP_MAX_G), 
 count is capped by ``max_iter`` (rays still unresolved then return NaN and are counted in
 ``RaycastStats.unresolved``). For a ray at elevation β below the horizontal over terrain of slope bound L,
 g shrinks by a factor ≈ (1 − sin β / k) per step, k ≈ sin β + L cos β, so about
-``ln(g₀/tol) / −ln(1 − sin β / k)`` iterations: a 30° beam over Mare Frigoris (L ≈ 0.12) about 6 from 5 km,
-on the latitude band's bound (0.6) 22.
+``ln(g₀/tol) / −ln(1 − sin β / k)`` iterations: a 30° beam over Mare Frigoris (L ≈ 0.16) about 9 from 5 km,
+on the latitude band's bound (0.6) 20.
 A ray starting below the surface (g ≤ 0) returns range 0.
 
 Implementation. Over a :class:`~touchdown.moon.terrain.dem.Dem` held in memory the march runs in a numba
