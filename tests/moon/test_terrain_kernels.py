@@ -154,6 +154,10 @@ def test_max_slope_around_bounds_every_slope_within_reach(ldem4: Dem, reach_km: 
     )
     bound = ldem4.max_slope_around(lat0, lon0, reach)
     assert bound.shape == lat0.shape
+    odd = ldem4.max_slope_around(
+        np.array([np.nan, 0.3, np.inf, 0.3]), np.array([0.1, np.nan, 0.2, -np.inf]), reach
+    )
+    assert np.isnan(odd).all()
     assert np.all(bound <= ldem4.max_slope_near(lat0, reach) * (1 + 1e-12))
     idx, lat, lon = points_within(lat0, lon0, reach, 300, rng)
     # and every pixel corner (post) within reach of the origins

@@ -705,11 +705,12 @@ class Dem:
     def max_slope_around(self, lat: Array, lon: Array, reach_rad: float) -> Array:
         """Upper bound of |∇h| [m/m] within the angle ``reach_rad`` [rad] of each point (lat, lon) (N,) [rad]:
         the largest block bound of :attr:`_slope_pyramid` over the patches within reach, at the finest level
-        where they span at most two blocks each way (longitudes within asin(sin reach / cos lat) of the point,
-        a pixel to spare; all of them where the reach takes in a pole), or the latitude band's
-        (:meth:`max_slope_near`) where that is tighter (coarse blocks near a pole). At 60.5°N over a 10 km
-        beam's reach LDEM_4 gives ≈ 0.16 against the latitude band's 0.6. Grids over ``IN_MEMORY_MAX_POSTS``:
-        the latitude band's bound. NaN at a NaN point. Each point's bound depends on that point alone."""
+        where they span at most ``kernels.BLOCKS_SPANNED`` (4) blocks each way (longitudes within
+        asin(sin reach / cos lat) of the point, a pixel to spare; all of them where the reach takes in a
+        pole), or the latitude band's (:meth:`max_slope_near`) where that is tighter (coarse blocks near a
+        pole). At 60.5°N over a 10 km beam's reach LDEM_4 gives ≈ 0.16 against the latitude band's 0.6.
+        Grids over ``IN_MEMORY_MAX_POSTS``: the latitude band's bound. NaN at a point with a NaN or infinite
+        coordinate. Each point's bound depends on that point alone."""
         pyramid = self._slope_pyramid
         if pyramid is None:
             return self.max_slope_near(lat, reach_rad)

@@ -354,8 +354,8 @@ def _slope_bound_around(
     """Bound of |∇h| [m/m] over the points within ``span_deg`` [deg] of arc of (lat, lon) [rad]: the DEM's
     slope pyramid's (``Dem._slope_pyramid``: ``pyramid`` values, ``levels`` rows/columns/offset) or, where
     tighter (blocks near a pole), the latitude band's (``bounds``: :func:`_slope_bound_near`); NaN at a NaN
-    point. See ``Dem.max_slope_around``."""
-    if lat != lat or lon != lon:
+    or infinite coordinate. See ``Dem.max_slope_around``."""
+    if not (math.isfinite(lat) and math.isfinite(lon)):
         return math.nan
     res = grid.pixels_per_degree
     deg = lat * (180.0 / math.pi)
