@@ -624,14 +624,23 @@ class Dem:
             if stop - start > 1:
                 dy = np.abs(np.diff(h, axis=0))
                 ny[start : stop - 1] = np.max(dy, axis=1, initial=0.0, where=~np.isnan(dy))
+        return self._slope_bounds_from(ex, ny)
+
+    def _slope_bounds_from(self, ex: Array, ny: Array) -> Array:
+        """Bounds of |∇h| [m/m] (lines + 1, …): [north strip, the patches between rows, south strip], from
+        the largest |east post difference| [m] on each row, ``ex`` (lines, …), and the largest |north post
+        difference| [m] of each patch, ``ny`` (lines − 1, …); trailing axes: per row (none) or per patch.
+
+        cos is concave on [−90°, 90°], so cos(lat) ≥ the linear blend of the row values and the east slope
+        ((1−f)·Δ_i + f·Δ_i+1) / (R·Δlon·cos lat) peaks at a row: max(A/c_i, B/c_i+1). Where the floor bites,
+        fall back to the smaller floored cosine of the two rows. The clamped strips beyond the outermost rows
+        are flat north-south."""
+        nl = self.lines
         step = math.radians(1.0 / self.pixels_per_degree)
         lat_rows = np.radians(self.pixel_center_deg(np.arange(nl), 0)[0])
-        cos_rows = np.cos(lat_rows)
+        cos_rows = np.cos(lat_rows).reshape((nl,) + (1,) * (ex.ndim - 1))
         c0, c1 = cos_rows[:-1], cos_rows[1:]
         floor = self._cos_floor
-        # cos is concave on [−90°, 90°], so cos(lat) ≥ the linear blend of the row values and the east slope
-        # ((1−f)·Δ_i + f·Δ_i+1) / (R·Δlon·cos lat) peaks at a row: max(A/c_i, B/c_i+1). Where the floor bites,
-        # fall back to the smaller floored cosine of the two rows.
         tight = np.maximum(ex[:-1] / np.maximum(c0, floor), ex[1:] / np.maximum(c1, floor))
         loose = np.maximum(ex[:-1], ex[1:]) / np.maximum(np.minimum(c0, c1), floor)
         unfloored = (c0 >= floor * (1 - 1e-9)) & (c1 >= floor * (1 - 1e-9))
@@ -640,8 +649,8 @@ class Dem:
         strips = []
         for row, edge_deg in ((0, self.north_edge_deg), (nl - 1, self.south_edge_deg)):
             cos_edge = max(math.cos(math.radians(min(abs(edge_deg), 90.0))), self._cos_floor)
-            strips.append(ex[row] / (self.radius_m * step * cos_edge))
-        return np.concatenate([[strips[0]], np.hypot(east, north), [strips[1]]]) * (1.0 + 1e-9)
+            strips.append(ex[row : row + 1] / (self.radius_m * step * cos_edge))
+        return np.concatenate([strips[0], np.hypot(east, north), strips[1]]) * (1.0 + 1e-9)
 
     @cached_property
     def _slope_pyramid(self) -> tuple[Array, NDArray[np.int64]] | None:
@@ -670,20 +679,7 @@ class Dem:
         ex = np.nan_to_num(ex, nan=0.0)
         ny = np.nan_to_num(ny, nan=0.0)
         north_dn = np.maximum(ny[:, :-1], ny[:, 1:])  # (nl − 1, columns): the patch's two columns
-        step = math.radians(1.0 / self.pixels_per_degree)
-        metric = self.radius_m * step
-        cos_rows = np.cos(np.radians(self.pixel_center_deg(np.arange(nl), 0)[0]))[:, None]
-        floor = self._cos_floor
-        c0, c1 = cos_rows[:-1], cos_rows[1:]
-        tight = np.maximum(ex[:-1] / np.maximum(c0, floor), ex[1:] / np.maximum(c1, floor))
-        loose = np.maximum(ex[:-1], ex[1:]) / np.maximum(np.minimum(c0, c1), floor)
-        unfloored = (c0 >= floor * (1 - 1e-9)) & (c1 >= floor * (1 - 1e-9))
-        east = np.where(unfloored, tight, loose) / metric
-        strips = []
-        for row, edge_deg in ((0, self.north_edge_deg), (nl - 1, self.south_edge_deg)):
-            cos_edge = max(math.cos(math.radians(min(abs(edge_deg), 90.0))), floor)
-            strips.append(ex[row][None, :] / (metric * cos_edge))
-        level = np.concatenate([strips[0], np.hypot(east, north_dn / metric), strips[1]]) * (1.0 + 1e-9)
+        level = self._slope_bounds_from(ex, north_dn)
         levels, values, offset = [], [], 0
         while True:
             rows, cols = level.shape

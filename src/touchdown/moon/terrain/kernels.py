@@ -299,16 +299,22 @@ def _height_gradient(lat: Array, lon: Array, heights: Array, grid: DemGrid) -> t
 
 
 @njit(cache=True, inline="always")
+def _band_rows(lat: float, span_deg: float, grid: DemGrid) -> tuple[int, int]:
+    """First and last row of patches (patch k spans lines [k − 1, k]; 0 and ``lines``: the clamped strips)
+    that the latitude band [lat − span, lat + span] (lat [rad], span [deg]) touches."""
+    deg = lat * (180.0 / math.pi)
+    line_a = grid.line_offset - _minimum(deg + span_deg, 90.0) * grid.pixels_per_degree
+    line_b = grid.line_offset - _maximum(deg - span_deg, -90.0) * grid.pixels_per_degree
+    return min(max(math.floor(line_a), 0), grid.lines), min(max(math.ceil(line_b) + 1, 0), grid.lines)
+
+
+@njit(cache=True, inline="always")
 def _slope_bound_near(lat: float, span_deg: float, bounds: Array, grid: DemGrid) -> float:
     """Bound of |∇h| [m/m] over the latitude band [lat − span, lat + span] (lat [rad], span [deg]) from the
     DEM's bound per row of patches ``bounds`` (``Dem._patch_slope_bounds``); NaN at a NaN latitude."""
     if lat != lat:
         return math.nan
-    deg = lat * (180.0 / math.pi)
-    line_a = grid.line_offset - _minimum(deg + span_deg, 90.0) * grid.pixels_per_degree
-    line_b = grid.line_offset - _maximum(deg - span_deg, -90.0) * grid.pixels_per_degree
-    k_lo = min(max(math.floor(line_a), 0), grid.lines)  # patch k spans lines [k − 1, k]
-    k_hi = min(max(math.ceil(line_b) + 1, 0), grid.lines)
+    k_lo, k_hi = _band_rows(lat, span_deg, grid)
     bound = bounds[k_lo]
     for k in range(k_lo + 1, k_hi + 1):
         bound = _maximum(bound, bounds[k])
@@ -358,12 +364,7 @@ def _slope_bound_around(
     if not (math.isfinite(lat) and math.isfinite(lon)):
         return math.nan
     res = grid.pixels_per_degree
-    deg = lat * (180.0 / math.pi)
-    # patch rows: as _slope_bound_near (patch k spans lines [k − 1, k])
-    line_a = grid.line_offset - _minimum(deg + span_deg, 90.0) * res
-    line_b = grid.line_offset - _maximum(deg - span_deg, -90.0) * res
-    k_lo = min(max(math.floor(line_a), 0), grid.lines)
-    k_hi = min(max(math.ceil(line_b) + 1, 0), grid.lines)
+    k_lo, k_hi = _band_rows(lat, span_deg, grid)
     # patch columns (patch j spans samples [j, j + 1]): longitudes within asin(sin reach / cos lat)
     ncols = levels[0, 1]
     reach = span_deg * (math.pi / 180.0)
