@@ -33,9 +33,9 @@ from touchdown.sim.flight import FlightResult
 
 Progress = Callable[[int, int, int], None]  # (runs done, of which landed, runs in the campaign)
 MAX_CHUNK = 2500
-# glibc trims freed memory back to the OS above this many bytes. Dask's nanny sets 64 KiB, which turns
-# every large temporary array into fresh page faults: +60 % wall time on a batch of 1,000 descents.
-MALLOC_TRIM_THRESHOLD = 1 << 30
+# Dask worker settings of the embedded cluster: no statistical profiler (it samples the flying thread every
+# 10 ms: ≈ 7 % of a chunk's time). glibc's thresholds: touchdown.campaign.allocator.
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 
 
 @dataclass(frozen=True)
@@ -269,11 +269,7 @@ def _run_dask(
     else:
         import dask
 
-        environ = {
-            **dask.config.get("distributed.nanny.pre-spawn-environ", {}),
-            "MALLOC_TRIM_THRESHOLD_": MALLOC_TRIM_THRESHOLD,
-        }
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        with dask.config.set(WORKER_CONFIG):
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from touchdown.campaign.allocator import restore_large_thresholds
 from touchdown.campaign.dispersions import INITIAL_COLUMNS, Sample
 from touchdown.scenario import build
 from touchdown.scenario.loader import LoadedScenario, load_scenario_text, override_item
@@ -250,6 +251,7 @@ def fly_chunk(
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
     """Fly the runs of ``sample``: their result rows in run order, and their trajectories (run, time
     order) when the campaign records them (a worker's task)."""
+    restore_large_thresholds()  # a Dask worker's environment switches glibc's own tuning off
     parts, tracks = [], []
     for _, res, rows in fly_batch(spec, sample):
         sub = sample.take(rows)
