@@ -443,3 +443,70 @@ def test_slope_bound_near_each_point_is_its_latitude_band(ldem4: Dem) -> None:
     band = [ldem4.max_slope_band(a - reach, a + reach) for a in lat]
     assert near.tolist() == band
     assert near[0] < 0.1 * ldem4.max_slope  # at 60°N far tighter than the global bound (polar rows)
+
+
+def _mci_rows(dem: Dem, lat, lon, height_m, t_s):
+    """Truth-state rows (N, 21) whose centre of mass is ``height_m`` above the sphere at (lat, lon) of the
+    Moon-fixed frame at times t_s, and (cos, sin) of the Moon's rotation angle then."""
+    from touchdown.moon.constants import OMEGA_MOON
+
+    theta = OMEGA_MOON * t_s
+    c, s = np.cos(theta), np.sin(theta)
+    rho = R_MOON + height_m
+    xm, ym, zm = rho * np.cos(lat) * np.cos(lon), rho * np.cos(lat) * np.sin(lon), rho * np.sin(lat)
+    x = np.zeros((lat.size, 21))
+    x[:, 0], x[:, 1], x[:, 2] = c * xm - s * ym, s * xm + c * ym, zm  # MCI = Rz(θ) · MCMF
+    return x, c, s
+
+
+def test_max_height_blocks_bound_the_ground_below_every_point(ldem4: Dem, tmp_path: Path) -> None:
+    """The simulator's ground screen with the block table flags every row near the ground below it, and
+    only few rows far above it (where the latitude band's top alone flags them all)."""
+    from touchdown.moon.terrain.kernels import ATAN2
+    from touchdown.sim._kernels import low_rows
+
+    table, block, grid = ldem4.max_height_blocks
+    assert block == 4 and table.shape == (180, 360)
+    bands = ldem4.max_height_by_sine(4096)
+    rng = np.random.default_rng(21)
+    rows, cols = np.meshgrid(np.arange(0, 720, 3), np.arange(0, 1440, 3), indexing="ij")
+    lat_c, lon_c = ldem4.pixel_center_deg(rows.ravel(), cols.ravel())
+    n_rand = 300_000
+    lat = np.concatenate(
+        [np.arcsin(rng.uniform(-1, 1, n_rand)), np.radians(lat_c), np.radians([90.0, -90.0, 89.99, 0.0, 0.0])]
+    )
+    lon = np.concatenate(
+        [rng.uniform(-np.pi, np.pi, n_rand), np.radians(lon_c), np.radians([0.0, 0.0, 33.0, 180.0, -180.0])]
+    )
+    n = lat.size
+    ground = ldem4.height(lat, lon)
+    clearance = rng.uniform(-20.0, 3_000.0, n)
+    x, c, s = _mci_rows(ldem4, lat, lon, ground + clearance, rng.uniform(0.0, 3e5, n))
+    margin = rng.uniform(1.0, 100.0, n)
+    low = low_rows(x, margin, bands, R_MOON, table, block, grid, c, s, ATAN2)
+    assert np.all(low[clearance < margin + 1.0])  # never misses a row near the ground
+    band_only = low_rows(x, margin, bands, R_MOON, table[:0], block, grid, c, s, ATAN2)
+    assert np.all(band_only[low])  # tighter than the band alone
+    high = clearance > 2_000.0
+    assert np.count_nonzero(low & high) < 0.2 * np.count_nonzero(band_only & high)  # 12 % on LDEM_4
+
+    # Mare Frigoris (60.5°N 4.6°W): 200 m up is clear of its block, though 6 km below its band's top
+    lat_f, lon_f = np.radians([60.5]), np.radians([-4.6])
+    x, c, s = _mci_rows(ldem4, lat_f, lon_f, ldem4.height(lat_f, lon_f) + 200.0, np.array([0.0]))
+    assert not low_rows(x, np.array([10.0]), bands, R_MOON, table, block, grid, c, s, ATAN2)[0]
+    assert low_rows(x, np.array([10.0]), bands, R_MOON, table[:0], block, grid, c, s, ATAN2)[0]
+
+    # a regional tile: bounded on it, no bound (+inf: always looked at) off it
+    dn = rng.integers(-4000, 4000, (40, 60)).astype(np.int16)
+    tile = read_dem(write_dem(tmp_path, "ROUGH", dn, res=8.0, north_deg=12.0, west_deg=20.0))
+    t_table, t_block, t_grid = tile.max_height_blocks
+    lat = np.radians(rng.uniform(6.0, 13.0, 50_000))  # the tile spans 7–12°N, 20–27.5°E
+    lon = np.radians(rng.uniform(19.0, 28.5, 50_000))
+    ground = np.nan_to_num(tile.height(lat, lon), nan=0.0)
+    clearance = rng.uniform(-5.0, 3_000.0, lat.size)
+    x, c, s = _mci_rows(tile, lat, lon, ground + clearance, np.zeros(lat.size))
+    margin = np.full(lat.size, 5.0)
+    low = low_rows(x, margin, tile.max_height_by_sine(64), R_MOON, t_table, t_block, t_grid, c, s, ATAN2)
+    on_tile = np.isfinite(tile.height(lat, lon))
+    assert np.all(low[on_tile & (clearance < 6.0)])
+    assert np.all(low[~on_tile & (clearance < 1_000.0)])  # below the tile's top: no bound off the grid

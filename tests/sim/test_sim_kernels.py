@@ -6,7 +6,10 @@ import numpy as np
 
 from touchdown.moon.constants import R_MOON
 from touchdown.moon.frames import norm
-from touchdown.sim._kernels import screen_rows
+from touchdown.moon.terrain.kernels import ATAN2
+from touchdown.sim._kernels import NO_GRID, NO_TABLE, screen_rows
+
+NO_BLOCKS = (NO_TABLE, 1, NO_GRID)
 
 
 def test_screen_flags_exactly_the_rows_the_numpy_tests_would_look_at():
@@ -23,7 +26,10 @@ def test_screen_flags_exactly_the_rows_the_numpy_tests_would_look_at():
     h = np.where(rng.random(n) < 0.5, 0.05, rng.uniform(0.0, 0.05, n))
 
     flagged = np.empty(n, dtype=bool)
-    count = screen_rows(x1, prop_ok, h, dry, reach * (1.0 + slope), np.array([max_terrain]), R_MOON, flagged)
+    count = screen_rows(
+        x1, prop_ok, h, dry, reach * (1.0 + slope), np.array([max_terrain]), R_MOON, flagged, *NO_BLOCKS,
+        1.0, 0.0, ATAN2,
+    )  # fmt: skip
 
     exhausted = prop_ok & (x1[:, 13] - dry <= 0.0)
     margin = reach * (1.0 + slope) + 2.0 * norm(x1[:, 3:6]) * h + 1.0
@@ -33,7 +39,8 @@ def test_screen_flags_exactly_the_rows_the_numpy_tests_would_look_at():
     assert count == np.count_nonzero(flagged) and 0 < count < n
 
     # a terrain without a known highest point: every row must go through the full check
-    assert screen_rows(x1, prop_ok, h, dry, 1.0, np.array([np.inf]), R_MOON, flagged) == n
+    none = np.array([np.inf])
+    assert screen_rows(x1, prop_ok, h, dry, 1.0, none, R_MOON, flagged, *NO_BLOCKS, 1.0, 0.0, ATAN2) == n
 
 
 def test_screen_reads_the_terrain_top_of_each_rows_latitude_band():
@@ -53,11 +60,14 @@ def test_screen_reads_the_terrain_top_of_each_rows_latitude_band():
     band = np.clip(((r[:, 2] / rho + 1.0) * (0.5 * bands)).astype(np.int64, casting="unsafe"), 0, bands - 1)
     band[2] = 0
     expected = rho - R_MOON - top[band] < margin + 1.0
-    assert np.array_equal(low_rows(x1, margin, top, R_MOON), expected)
+    one, zero = np.ones(n), np.zeros(n)
+    assert np.array_equal(low_rows(x1, margin, top, R_MOON, *NO_BLOCKS, one, zero, ATAN2), expected)
     assert 0 < np.count_nonzero(expected) < n
     flagged = np.empty(n, dtype=bool)
     # at rest with no reach the screen's margin is 1 m
-    count = screen_rows(x1, np.zeros(n, bool), np.zeros(n), 0.0, 0.0, top, R_MOON, flagged)
+    count = screen_rows(
+        x1, np.zeros(n, bool), np.zeros(n), 0.0, 0.0, top, R_MOON, flagged, *NO_BLOCKS, 1.0, 0.0, ATAN2
+    )  # fmt: skip
     assert np.array_equal(flagged, rho - R_MOON - top[band] < 2.0) and count == np.count_nonzero(flagged)
 
 

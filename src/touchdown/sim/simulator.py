@@ -19,9 +19,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchdown.moon.constants import R_MOON
-from touchdown.moon.frames import mci_to_mcmf, mcmf_to_llh, norm, quat_rotate
+from touchdown.moon.frames import mci_to_mcmf, mcmf_to_llh, norm, quat_rotate, rotation_angle
 from touchdown.moon.terrain.base import Terrain
-from touchdown.sim._kernels import low_rows, screen_rows
+from touchdown.moon.terrain.kernels import ATAN2
+from touchdown.sim._kernels import NO_GRID, NO_TABLE, low_rows, screen_rows
 from touchdown.sim.events import locate_crossing
 from touchdown.sim.touchdown import IN_FLIGHT, OUTCOMES, TouchdownReport, judge_touchdown
 from touchdown.vehicle.commands import Commands
@@ -131,6 +132,10 @@ class Simulator:
         by_sine = getattr(terrain, "max_height_by_sine", None)
         top = by_sine(TERRAIN_TOP_BANDS) if by_sine is not None else np.array([self.max_terrain_m])
         self.terrain_top_m = np.ascontiguousarray(top, dtype=np.float64)
+        # and per block of the grid where the terrain offers it (a DEM): the screen then flags a row only
+        # near the ground below it, not near the highest mountain of its latitude band
+        blocks = getattr(terrain, "max_height_blocks", None)
+        self.top_blocks = (NO_TABLE, 1, NO_GRID) if blocks is None else blocks
 
     # ---------------------------------------------------------------------------------------------
     def clearance(self, t: float | Array, x: Array) -> tuple[Array, NDArray[np.intp]]:
@@ -155,7 +160,11 @@ class Simulator:
         point in their latitude band (with 1 m to spare for rounding) are answered without a terrain query."""
         if not np.isfinite(self.max_terrain_m):
             return self.com_clearance(t, x) < margin
-        maybe = np.flatnonzero(low_rows(x, margin, self.terrain_top_m, R_MOON))
+        theta = np.broadcast_to(rotation_angle(t), margin.shape)
+        low = low_rows(
+            x, margin, self.terrain_top_m, R_MOON, *self.top_blocks, np.cos(theta), np.sin(theta), ATAN2
+        )
+        maybe = np.flatnonzero(low)
         near = np.zeros(x.shape[0], dtype=bool)
         if maybe.size:
             near[maybe] = self.com_clearance(t[maybe], x[maybe]) < margin[maybe]
@@ -297,7 +306,7 @@ class Simulator:
             x1 = self._step(t_arg, xs, c, p, h_arg)
             if first and not screen_rows(
                 x1, p, hs, self.dry_mass, self.reach_m * (1.0 + self.slope_allowance), self.terrain_top_m,
-                R_MOON, np.empty(m, dtype=bool),
+                R_MOON, np.empty(m, dtype=bool), *self.top_blocks, *_cos_sin(t + self.dt), ATAN2,
             ):  # fmt: skip
                 return x1, landed, t_contact, which  # nothing happened within the step (the common case)
 
@@ -361,6 +370,12 @@ class Simulator:
             else:
                 seg = seg[:0]
         return out, landed, t_contact, which
+
+
+def _cos_sin(t: float) -> tuple[float, float]:
+    """(cos, sin) of the Moon's rotation angle at time t [s]."""
+    theta = float(rotation_angle(t))
+    return math.cos(theta), math.sin(theta)
 
 
 def _multiple(period: float | None, dt: float, name: str) -> int:

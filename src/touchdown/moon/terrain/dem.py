@@ -722,6 +722,36 @@ class Dem:
         return float(self._row_max_height_m.max())
 
     @cached_property
+    def max_height_blocks(self) -> tuple[Array, int, tuple]:
+        """(table, B, grid fields): upper bound of the height [m] of the bilinear surface over blocks of
+        B × B patches. table[kb, jb] covers the patches whose north-west post lies in rows [kb·B, (kb + 1)·B)
+        and columns [jb·B, (jb + 1)·B) and, against rounding, the patches next to them (longitudes wrap on a
+        global grid); −inf where those patches hold no valid post (the surface is NaN there). B = 4 where
+        the table stays under 2²⁰ entries, larger on finer grids. The simulator's ground screen reads it
+        below the centre of mass (``kernels.block_top``, given ``tuple(DemGrid)`` of this grid)."""
+        nl, ns = self.lines, self.samples
+        block = max(4, math.ceil(math.sqrt((nl - 1) * ns / 2**20)))
+        n_cols = ns if self.is_global else ns - 1  # patches per row (a global grid's last wraps)
+        kb_n, jb_n = math.ceil((nl - 1) / block), math.ceil(n_cols / block)
+        # per post row, the highest post of the columns each block of patches touches, one patch to spare
+        cols = np.arange(jb_n)[:, None] * block + np.arange(-1, block + 2)[None, :]  # (jb_n, B + 3)
+        cols = np.mod(cols, ns) if self.is_global else np.clip(cols, 0, ns - 1)
+        by_row = np.full((nl, jb_n), -np.inf)
+        step = max(1, 4_000_000 // ns)
+        for start in range(0, nl, step):  # row blocks: memory stays bounded on big grids
+            h = np.asarray(self.dn[start : start + step], dtype=np.float64)
+            if self.missing_dn is not None:
+                h[h == self.missing_dn] = np.nan
+            h *= self.scale_m
+            picked = h[:, cols]  # (rows, jb_n, B + 3)
+            top = np.max(picked, axis=2, initial=-np.inf, where=~np.isnan(picked))
+            by_row[start : start + h.shape[0]] = top
+        rows = np.clip(np.arange(kb_n)[:, None] * block + np.arange(-1, block + 2)[None, :], 0, nl - 1)
+        table = np.max(by_row[rows], axis=1)  # (kb_n, jb_n)
+        table.flags.writeable = False
+        return table, block, self._grid_fields
+
+    @cached_property
     def _row_max_height_m(self) -> Array:
         """Highest post of each row [m] (−inf for a row with no valid post)."""
         out = np.full(self.lines, -np.inf)

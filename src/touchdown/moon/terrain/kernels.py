@@ -239,6 +239,27 @@ def _patch(lat: float, lon: float, grid: DemGrid) -> tuple[bool, int, float, flo
 
 
 @njit(cache=True, inline="always")
+def block_top(lat: float, lon: float, table: Array, block: int, grid: DemGrid) -> float:
+    """The DEM's highest point [m] around (lat, lon) [rad]: the entry of ``Dem.max_height_blocks``'s
+    ``table`` (blocks of ``block`` × ``block`` patches) for the patch :func:`_patch` finds there; +inf off
+    the grid or at a NaN coordinate (no bound)."""
+    line, sample = _pixel_coords(lat, lon, grid)
+    nl, ns = grid.lines, grid.samples
+    if not (abs(lat) <= _HALF_PI_TOL and line >= -0.5 - _PIXEL_TOL and line <= nl - 0.5 + _PIXEL_TOL):
+        return math.inf
+    if grid.is_global:
+        if not math.isfinite(sample):
+            return math.inf
+        j0 = min(math.floor(_mod(sample, float(ns))), ns - 1)
+    else:
+        if not (sample >= -0.5 - _PIXEL_TOL and sample <= ns - 0.5 + _PIXEL_TOL):
+            return math.inf
+        j0 = min(math.floor(_minimum(_maximum(sample, 0.0), ns - 1.0)), ns - 2)
+    i0 = min(math.floor(_minimum(_maximum(line, 0.0), nl - 1.0)), nl - 2)
+    return table[i0 // block, j0 // block]
+
+
+@njit(cache=True, inline="always")
 def _interpolate(h00: float, h01: float, h10: float, h11: float, fx: float, fy: float) -> float:
     """Bilinear height [m] in a patch from its corner heights [m] (north-west, north-east, south-west,
     south-east) and the fractions fx (east), fy (south)."""
@@ -523,24 +544,33 @@ def march_dem(
     px, py, pz = np.empty(n), np.empty(n), np.empty(n)  # per live slot j: the point of its step
     t_new, g_new, rho_new = np.empty(n), np.empty(n), np.empty(n)
 
-    # rays that stay high above the terrain within the maximum range (NaN, no query), and the rest
+    # rays that stay high above the terrain within the maximum range (NaN, no query), and the rest; a ray
+    # from the same origin as the ray cast before it (the beams of one sensor) shares its origin's query
     cast = np.empty(n, np.intp)
+    origin_of = np.empty(n, np.intp)  # per cast ray: its origin's slot in px, py, pz
     n_cast = 0
+    n_origins = 0
     for i in range(n):
         if not _out_of_reach(ox[i], oy[i], oz[i], u[i, 0], u[i, 1], u[i, 2], max_range_m, top):
+            if n_origins == 0 or not (
+                ox[i] == px[n_origins - 1] and oy[i] == py[n_origins - 1] and oz[i] == pz[n_origins - 1]
+            ):
+                px[n_origins], py[n_origins], pz[n_origins] = ox[i], oy[i], oz[i]
+                n_origins += 1
             cast[n_cast] = i
-            px[n_cast], py[n_cast], pz[n_cast] = ox[i], oy[i], oz[i]
+            origin_of[n_cast] = n_origins - 1
             n_cast += 1
     g, rho = np.empty(n), np.empty(n)  # per ray: at its current point
-    _height_above_dem(px, py, pz, n_cast, heights, grid, atan2, buf, g_new, rho_new)
-    evaluations = n_cast
-    lip = np.empty(
-        n
-    )  # slope bound per ray [m/m] around its origin (latitude, longitude left in buf[1], buf[2])
+    _height_above_dem(px, py, pz, n_origins, heights, grid, atan2, buf, g_new, rho_new)
+    evaluations = n_origins
+    # slope bound per origin [m/m] around it (latitude, longitude left in buf[1], buf[2]), then per ray
+    lip_origin = np.empty(n_origins)
+    for j in range(n_origins):
+        lip_origin[j] = _slope_bound_around(buf[1, j], buf[2, j], span_deg, pyramid, levels, bounds, grid)
+    lip = np.empty(n)
     for j in range(n_cast):
-        i = cast[j]
-        g[i], rho[i] = g_new[j], rho_new[j]
-        lip[i] = _slope_bound_around(buf[1, j], buf[2, j], span_deg, pyramid, levels, bounds, grid)
+        i, o = cast[j], origin_of[j]
+        g[i], rho[i], lip[i] = g_new[o], rho_new[o], lip_origin[o]
     # per ray, the last step's bracket: t_prev (g_prev > 0) → t_hit (g_hit); NaN g_hit: no crossing found
     t = np.zeros(n)
     t_prev, g_prev = np.zeros(n), np.full(n, np.nan)
