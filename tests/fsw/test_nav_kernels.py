@@ -328,15 +328,19 @@ class _WavyTerrain:
 
 
 @pytest.mark.parametrize("n", [1, 3, 400])
-def test_altimeter_model_matches_numpy(n):
+def test_altimeter_model_matches_numpy(n, lola_label):
+    """Flat map, a terrain model, and an onboard DEM in memory (``altimeter_model_dem``, one call)."""
     from touchdown.fsw.navigation.ekf import NavigationFilter, NavParams
     from touchdown.fsw.navigation.onboard_map import OnboardMap
     from touchdown.moon.frames import quat_normalize
     from touchdown.moon.gravity import PointMass
+    from touchdown.moon.terrain.dem import read_dem
     from touchdown.sensors.base import AltimeterMeasurement
 
     rng = np.random.default_rng(40 + n)
-    for onboard in (OnboardMap(None, 120.0), OnboardMap(_WavyTerrain())):
+    dem_map = OnboardMap(read_dem(lola_label))
+    assert dem_map.kernel_grid is not None and OnboardMap(_WavyTerrain()).kernel_grid is None
+    for onboard in (OnboardMap(None, 120.0), OnboardMap(_WavyTerrain()), dem_map):
         nav = NavigationFilter(NavParams(), PointMass(), onboard, n)
         r = _positions(rng, n)
         low = slice(0, n // 3)  # a third within reach of the ground

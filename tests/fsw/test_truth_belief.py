@@ -20,6 +20,7 @@ ALLOWED = (
     "touchdown.errors",
     "touchdown.moon.constants",
     "touchdown.moon.frames",
+    "touchdown.moon._frames_kernels",  # frames compiled: geometry, no state
     "touchdown.moon.gravity",
     "touchdown.moon.terrain",
     "touchdown.vehicle.model",

@@ -52,6 +52,7 @@ from touchdown.moon.frames import (
     quat_to_dcm,
     rotation_angle,
 )
+from touchdown.moon.terrain.kernels import ATAN2
 from touchdown.sensors.base import (
     AltimeterMeasurement,
     ImuMeasurement,
@@ -255,6 +256,14 @@ class NavigationFilter:
         """(z, ẑ, H (N, 1, 7), σ_z²) for beam j at the current estimate; NaN z where unusable."""
         theta = rotation_angle(self.t)  # of the Moon-fixed frame, as in frames.mci_to_mcmf
         cos_t, sin_t = float(np.cos(theta)), float(np.sin(theta))
+        p = self.params
+        grid = self.map.kernel_grid
+        if grid is not None:  # an onboard DEM in memory: the same operations, compiled in one call
+            return _kernels.altimeter_model_dem(
+                self.r_mci, self.q, meas.beam_origins_body_m[j], meas.beam_dirs_body[j], cos_t, sin_t,
+                np.ascontiguousarray(self.x[:, IB]), *grid, ATAN2, _MIN_COS, meas.range_m[:, j],
+                meas.valid[:, j], p.altimeter_sigma_m**2, p.altimeter_sigma_fraction, R_MOON,
+            )  # fmt: skip
         origin, rh, rn, u, c, origin_mcmf = _kernels.beam_geometry(
             self.r_mci, self.q, meas.beam_origins_body_m[j], meas.beam_dirs_body[j], cos_t, sin_t
         )
@@ -262,7 +271,6 @@ class NavigationFilter:
         alt0 = h0 - self.believed_terrain_m(lat0, lon0)
         hit_mcmf = _kernels.beam_hit_mcmf(origin, u, c, alt0, _MIN_COS, cos_t, sin_t)
         lat1, lon1, _ = mcmf_to_llh(hit_mcmf)
-        p = self.params
         return _kernels.beam_measurement(
             rn,
             R_MOON,

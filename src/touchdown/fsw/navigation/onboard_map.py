@@ -28,6 +28,14 @@ class OnboardMap:
             return f"flat reference at {self.flat_height_m:.1f} m"
         return f"onboard DEM: {self.terrain.description}"
 
+    @property
+    def kernel_grid(self) -> tuple[Array, tuple] | None:
+        """(heights, grid fields) of an onboard DEM held in memory (``Dem.kernel_grid``), for the compiled
+        altimeter model; None for a flat reference, another terrain model or a memory-mapped grid."""
+        from touchdown.moon.terrain.dem import Dem
+
+        return self.terrain.kernel_grid if isinstance(self.terrain, Dem) else None
+
     def height(self, lat: ArrayLike, lon: ArrayLike) -> Array:
         """Believed terrain height [m] at (lat, lon) [rad]."""
         if self.terrain is None:
