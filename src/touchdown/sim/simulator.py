@@ -233,7 +233,7 @@ class Simulator:
             else:
                 x_new, landed, t_contact, which = self._advance(t, x[idx], cmd_active, prop_ok, idx, events)
                 x[idx] = x_new
-            if landed.any():
+            if landed is not None and landed.any():
                 runs = idx[landed]
                 active[runs] = False
                 t_end[runs] = t_contact[landed]
@@ -285,9 +285,19 @@ class Simulator:
         prop_ok_all: NDArray[np.bool_],
         idx: NDArray[np.intp],
         events: EventLog,
-    ) -> tuple[Array, NDArray[np.bool_], Array, NDArray[np.intp]]:
-        """Advance the active trajectories ``idx`` by one step, splitting it at events."""
+    ) -> tuple[Array, NDArray[np.bool_] | None, Array | None, NDArray[np.intp] | None]:
+        """Advance the active trajectories ``idx`` by one step, splitting it at events: the new states, and
+        which rows touched down, when and with which contact point (None: no row needed a closer look)."""
         m = x.shape[0]
+        hs = np.full(m, self.dt)
+        p = prop_ok_all[idx]
+        x1 = self._step(t, x, cmd, p, self.dt)
+        if not screen_rows(
+            x1, p, hs, self.dry_mass, self.reach_m * (1.0 + self.slope_allowance), self.terrain_top_m,
+            R_MOON, np.empty(m, dtype=bool), *self.top_blocks, *_cos_sin(t + self.dt), ATAN2,
+        ):  # fmt: skip
+            return x1, None, None, None  # nothing happened within the step (the common case)
+
         out = np.empty_like(x)
         landed = np.zeros(m, dtype=bool)
         t_contact = np.full(m, np.nan)
@@ -296,20 +306,8 @@ class Simulator:
         seg = np.arange(m)
         xs = x
         ts = np.full(m, t)
-        hs = np.full(m, self.dt)
-        first = True
+        c = cmd
         while seg.size:
-            c = cmd if first else cmd.take(seg)
-            p = prop_ok_all[idx[seg]]
-            h_arg: float | Array = self.dt if first else hs
-            t_arg: float | Array = t if first else ts
-            x1 = self._step(t_arg, xs, c, p, h_arg)
-            if first and not screen_rows(
-                x1, p, hs, self.dry_mass, self.reach_m * (1.0 + self.slope_allowance), self.terrain_top_m,
-                R_MOON, np.empty(m, dtype=bool), *self.top_blocks, *_cos_sin(t + self.dt), ATAN2,
-            ):  # fmt: skip
-                return x1, landed, t_contact, which  # nothing happened within the step (the common case)
-
             theta_ex = np.full(seg.size, np.inf)
             ex = p & (x1[:, M] - self.dry_mass <= 0.0)
             if ex.any():
@@ -366,7 +364,8 @@ class Simulator:
                 self._log(events, "propellant_exhausted", ts[j] + hj, idx[seg[j]], xe)
                 # continue the rest of the step without thrust
                 seg, xs, ts, hs = seg[j], xe, ts[j] + hj, hs[j] - hj
-                first = False
+                c, p = cmd.take(seg), prop_ok_all[idx[seg]]
+                x1 = self._step(ts, xs, c, p, hs)
             else:
                 seg = seg[:0]
         return out, landed, t_contact, which
