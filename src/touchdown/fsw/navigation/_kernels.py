@@ -44,7 +44,7 @@ from numpy.typing import NDArray
 from touchdown._scalar import _maximum
 from touchdown.moon._frames_kernels import llh_parts_rows
 from touchdown.moon.frames import quat_rotate_vector
-from touchdown.moon.terrain.kernels import DemGrid, _atan2, _interpolate, _patch
+from touchdown.moon.terrain.kernels import _atan2, dem_height
 
 Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
@@ -843,22 +843,19 @@ def beam_measurement(
 
 @njit(cache=True, error_model="numpy")
 def _believed_terrain(
-    r_mcmf: Array, radius: float, bias: Array, heights: Array, grid: DemGrid, atan2
+    r_mcmf: Array, radius: float, bias: Array, heights: Array, grid_fields: tuple, atan2
 ) -> tuple[Array, Array]:
     """Height above ``radius`` (N,) [m] of the Moon-fixed points (N, 3) [m] and the believed terrain there
     (N,) [m]: the onboard DEM's bilinear height (NaN off its grid) + ``bias`` (frames.mcmf_to_llh with
-    numpy's arctan2 loop ``atan2``, then Dem.height: kernels.dem_height, the same operations)."""
+    numpy's arctan2 loop ``atan2``, then Dem.height's kernel)."""
     x, y, z, rxy, h = llh_parts_rows(r_mcmf, radius)
     n = x.shape[0]
     lat, lon = np.empty(n), np.empty(n)
     _atan2(atan2, z, rxy, lat, n)
     _atan2(atan2, y, x, lon, n)
-    width = grid.samples + 1
-    terrain = np.empty(n)
+    terrain = dem_height(lat, lon, heights, grid_fields)
     for i in range(n):
-        ok, k, fx, fy, _, _ = _patch(lat[i], lon[i], grid)
-        hk = _interpolate(heights[k], heights[k + 1], heights[k + width], heights[k + width + 1], fx, fy)
-        terrain[i] = (hk if ok else math.nan) + bias[i]
+        terrain[i] = terrain[i] + bias[i]
     return h, terrain
 
 
@@ -885,13 +882,12 @@ def altimeter_model_dem(
     (:func:`beam_geometry`), the believed terrain below its origin, the flat-ground hit point
     (:func:`beam_hit_mcmf`), the believed terrain there and (z, ẑ, H, σ_z²) (:func:`beam_measurement`).
     ``bias`` (N,) [m]: the filter's terrain offset; ``heights``, ``grid_fields``: ``Dem.kernel_grid``."""
-    grid = DemGrid(*grid_fields)
     origin, radial, rn, u, c, origin_mcmf = beam_geometry(
         r_mci, q_body_to_mci, origin_body, dir_body, cos_t, sin_t
     )
-    h0, terrain0 = _believed_terrain(origin_mcmf, radius, bias, heights, grid, atan2)
+    h0, terrain0 = _believed_terrain(origin_mcmf, radius, bias, heights, grid_fields, atan2)
     hit = beam_hit_mcmf(origin, u, c, h0 - terrain0, min_cos, cos_t, sin_t)
-    _, terrain1 = _believed_terrain(hit, radius, bias, heights, grid, atan2)
+    _, terrain1 = _believed_terrain(hit, radius, bias, heights, grid_fields, atan2)
     return beam_measurement(
         rn, radius, terrain1, c, min_cos, range_m, valid, sigma0_sq, sigma_fraction, radial
     )
