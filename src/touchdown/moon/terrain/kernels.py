@@ -243,19 +243,10 @@ def block_top(lat: float, lon: float, table: Array, block: int, grid: DemGrid) -
     """The DEM's highest point [m] around (lat, lon) [rad]: the entry of ``Dem.max_height_blocks``'s
     ``table`` (blocks of ``block`` × ``block`` patches) for the patch :func:`_patch` finds there; +inf off
     the grid or at a NaN coordinate (no bound)."""
-    line, sample = _pixel_coords(lat, lon, grid)
-    nl, ns = grid.lines, grid.samples
-    if not (abs(lat) <= _HALF_PI_TOL and line >= -0.5 - _PIXEL_TOL and line <= nl - 0.5 + _PIXEL_TOL):
+    ok, k, _, _, _, _ = _patch(lat, lon, grid)
+    if not ok:
         return math.inf
-    if grid.is_global:
-        if not math.isfinite(sample):
-            return math.inf
-        j0 = min(math.floor(_mod(sample, float(ns))), ns - 1)
-    else:
-        if not (sample >= -0.5 - _PIXEL_TOL and sample <= ns - 0.5 + _PIXEL_TOL):
-            return math.inf
-        j0 = min(math.floor(_minimum(_maximum(sample, 0.0), ns - 1.0)), ns - 2)
-    i0 = min(math.floor(_minimum(_maximum(line, 0.0), nl - 1.0)), nl - 2)
+    i0, j0 = divmod(k, grid.samples + 1)  # the patch's north-west post in the padded grid
     return table[i0 // block, j0 // block]
 
 
