@@ -255,7 +255,7 @@ def _sample(keys: Keys, stream: int, tick: int | ArrayLike, shape: tuple[int, ..
         ticks, t0 = _NO_TICKS, np.int64(int(t)).view(np.uint64)
     else:
         ticks, t0 = np.ascontiguousarray(t.astype(np.int64).reshape(n).view(np.uint64)), np.uint64(0)
-    m = int(np.prod(shape, dtype=np.int64))
+    m = math.prod(shape)  # the shape is a tuple of ints (np.prod costs ≈ 6 µs a call)
     out = _draw(k, np.uint64(int(stream) & _M64), ticks, t0, m, gaussian)
     return out.reshape((n, *shape))
 
