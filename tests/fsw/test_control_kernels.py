@@ -8,6 +8,7 @@ import pytest
 from touchdown.fsw.control import AttitudeControlParams, ThrottleAllocator, attitude_torque
 from touchdown.fsw.control.attitude import pointing_error
 from touchdown.moon.frames import cross, dot, quat_conjugate, quat_normalize, quat_rotate
+from touchdown.vehicle.commands import Commands
 from touchdown.vehicle.presets import PRESETS
 
 
@@ -112,3 +113,21 @@ def test_allocation_and_thrust_match_numpy(preset: str) -> None:
         assert _same(cmd.throttle, throttle) and np.array_equal(cmd.engine_on, on)
         ref_thrust = np.sum(np.clip(cmd.throttle, al.tmin, al.tmax) * cmd.engine_on * al.f_max, axis=-1)
         assert _same(al.thrust_of(cmd), ref_thrust)
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_flow_and_capacity_match_numpy(preset: str) -> None:
+    """The flight software's propellant gauging and the guidance's thrust capability as numpy had them."""
+    vehicle = PRESETS[preset]()
+    al = ThrottleAllocator(vehicle)
+    rng = np.random.default_rng(7 + len(preset))
+    n, e = 500, len(vehicle.engines)
+    cmd = Commands(rng.uniform(-0.2, 1.3, (n, e)), rng.uniform(size=(n, e)) < 0.8, np.zeros((n, 3)))
+    cmd.throttle[0, 0] = np.nan
+    cmd.throttle[1, 0] = -0.0
+    flow = vehicle.max_thrust_n / vehicle.exhaust_velocity_mps
+    u = np.clip(cmd.throttle, *vehicle.throttle_limits) * cmd.engine_on
+    assert _same(al.flow_of(cmd), np.sum(u * flow, axis=1))
+    enabled = rng.uniform(size=(n, e)) < 0.6
+    tmax = vehicle.throttle_limits[1]
+    assert _same(al.capacity(enabled), np.sum(enabled * (vehicle.max_thrust_n * tmax), axis=-1))

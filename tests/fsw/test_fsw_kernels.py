@@ -8,18 +8,23 @@ import numpy as np
 import pytest
 
 from touchdown.fsw import _kernels as kn
+from touchdown.fsw.control import AttitudeControlParams
 from touchdown.moon.constants import OMEGA_MOON, R_MOON
 from touchdown.moon.frames import (
+    cross,
     dot,
     enu_basis,
     mci_to_mcmf,
     mcmf_to_mci,
     norm,
+    quat_conjugate,
     quat_normalize,
     quat_rotate,
     rotation_angle,
     velocity_mci_to_mcmf,
 )
+from touchdown.moon.terrain.kernels import ATAN2
+from touchdown.vehicle.presets import PRESETS
 
 
 def _same(a, b) -> bool:
@@ -73,20 +78,44 @@ def test_local_state_matches_numpy(n: int) -> None:
         assert _same(out, ref)
 
 
+def _attitude_torque_numpy(q, w, d, axis, inertia, params):
+    """``control.attitude.attitude_torque`` in numpy: the pointing error, then the cascaded loops."""
+    d_b = quat_rotate(quat_conjugate(q), d)
+    e = cross(axis, d_b)
+    s = np.sqrt(dot(e, e))
+    angle = np.arctan2(s, dot(axis, d_b))
+    fallback = np.zeros_like(e)
+    fallback[..., 0] = 1.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        u = np.where((s > 1e-12)[:, None], e / s[:, None], np.where((angle > 1.0)[:, None], fallback, 0.0))
+    theta = u * angle[:, None]
+    w_cmd = params.k_att * theta
+    mag = np.sqrt(dot(w_cmd, w_cmd))
+    w_cmd = w_cmd * np.minimum(1.0, np.radians(params.max_rate_deg_s) / np.maximum(mag, 1e-300))[:, None]
+    return inertia * params.k_rate * (w_cmd - w) + cross(w, inertia * w)
+
+
 @pytest.mark.parametrize("n", [1, 6, 300])
 @pytest.mark.parametrize("max_tilt_deg", [180.0, 45.0, 10.0])
-def test_thrust_command_matches_numpy(n: int, max_tilt_deg: float) -> None:
+def test_control_tick_matches_numpy(n: int, max_tilt_deg: float) -> None:
     rng = np.random.default_rng(n + int(max_tilt_deg))
     r, _ = _state(rng, n)
     a_mcmf = rng.normal(0.0, 2.0, (n, 3))
     a_mcmf[0] = 0.0  # nothing asked: hold vertical
     q = quat_normalize(rng.normal(size=(n, 4)))
-    mass = rng.uniform(400.0, 1000.0, n)
+    w = rng.normal(0.0, 0.05, (n, 3))
+    vehicle = PRESETS["series1"]()
+    dry_kg = vehicle.mass.dry_mass_kg
+    mass = dry_kg + rng.uniform(-20.0, 1.2, n) * vehicle.mass.propellant_capacity_kg  # some below dry
     coast = rng.uniform(size=n) < 0.3
     axis_b = np.array([0.0, 0.0, 1.0])
     cos_max = math.cos(math.radians(max_tilt_deg))
     s_max = math.sqrt(max(0.0, 1.0 - cos_max * cos_max))
+    params = AttitudeControlParams(bandwidth_rad_s=0.7, damping=0.9, max_rate_deg_s=4.0)
     t = 87.3
+    if n > 2:  # the thrust axis already on the command, and 180° from it
+        a_mcmf[1] = mci_to_mcmf(quat_rotate(q[1:2], axis_b[None]), t)[0]
+        a_mcmf[2] = -mci_to_mcmf(quat_rotate(q[2:3], axis_b[None]), t)[0]
     # the numpy code of FlightSoftware._control
     a_mci = mcmf_to_mci(a_mcmf, t)
     a_mag = norm(a_mci)
@@ -95,8 +124,15 @@ def test_thrust_command_matches_numpy(n: int, max_tilt_deg: float) -> None:
     d = _clamp_cone_numpy(np.where((a_mag > 0.0)[:, None], d, up), up, cos_max)
     axis_mci = quat_rotate(q, np.broadcast_to(axis_b, (n, 3)))
     thrust = np.where(coast, 0.0, mass * np.maximum(dot(a_mci, axis_mci), 0.0))
+    inertia = vehicle.mass.inertia(np.maximum(mass - dry_kg, 0.0))
+    torque = _attitude_torque_numpy(q, w, d, np.broadcast_to(axis_b, (n, 3)), inertia, params)
     theta = rotation_angle(t)
-    got_d, got_thrust = kn.thrust_command_rows(
-        a_mcmf, float(np.cos(theta)), -float(np.sin(theta)), r, q, axis_b, mass, coast, cos_max, s_max
-    )
-    assert _same(got_d, d) and _same(got_thrust, thrust)
+    m = vehicle.mass
+    dry = np.asarray(m.inertia_dry_kgm2, dtype=float)
+    span = np.asarray(m.inertia_full_kgm2, dtype=float) - dry
+    got_thrust, got_torque = kn.control_rows(
+        a_mcmf, float(np.cos(theta)), -float(np.sin(theta)), r, q, w, axis_b, mass, coast, cos_max, s_max,
+        dry_kg, max(m.propellant_capacity_kg, 1e-300), dry, span, np.array([1.0, -1.0, -1.0, -1.0]), ATAN2,
+        params.k_att, params.k_rate, float(np.radians(params.max_rate_deg_s)),
+    )  # fmt: skip
+    assert _same(got_thrust, thrust) and _same(got_torque, torque)

@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchdown.fsw import _kernels
-from touchdown.fsw.control.attitude import AttitudeControlParams, attitude_torque
+from touchdown.fsw.control.attitude import AttitudeControlParams
 from touchdown.fsw.control.throttle import ThrottleAllocator
 from touchdown.fsw.guidance.base import GuidanceLaw
 from touchdown.fsw.navigation.ekf import NavigationFilter, NavParams
@@ -50,6 +50,7 @@ from touchdown.moon.frames import (
     rotation_angle,
     velocity_mci_to_mcmf,
 )
+from touchdown.moon.terrain.kernels import ATAN2
 from touchdown.sensors.base import (
     AltimeterMeasurement,
     ImuMeasurement,
@@ -64,6 +65,8 @@ Array = NDArray[np.float64]
 Mask = NDArray[np.bool_]
 
 PHASES = ("coast", "braking", "approach", "terminal")
+_THRUST_AXIS_BODY = np.array([0.0, 0.0, 1.0])  # every engine thrusts along body +z
+_CONJUGATE = np.array([1.0, -1.0, -1.0, -1.0])  # quat_conjugate's factors, for the control kernel
 COAST, BRAKING, APPROACH, TERMINAL = range(4)
 
 
@@ -132,10 +135,16 @@ class FlightSoftware:
         self.site_east, self.site_north, self.site_up = (
             dcm_mcmf_to_enu(config.site_lat_rad, config.site_lon_rad)[k] for k in range(3)
         )
-        self._flow = vehicle.max_thrust_n / vehicle.exhaust_velocity_mps  # (E,) kg/s at throttle 1
         self._cos_tilt = math.cos(math.radians(config.max_tilt_deg))
         self._sin_tilt = math.sqrt(max(0.0, 1.0 - self._cos_tilt * self._cos_tilt))
         self._total_max_thrust_n = vehicle.total_max_thrust_n
+        # the believed inertia, as MassProperties.inertia: (dry mass, capacity, dry, full − dry)
+        m = vehicle.mass
+        dry = np.asarray(m.inertia_dry_kgm2, dtype=float)
+        span = np.asarray(m.inertia_full_kgm2, dtype=float) - dry
+        self._inertia_model = (m.dry_mass_kg, max(m.propellant_capacity_kg, 1e-300), dry, span)
+        att = config.attitude
+        self._pointing_gains = (att.k_att, att.k_rate, float(np.radians(att.max_rate_deg_s)))
 
     # ------------------------------------------------------------------ set-up
     def start(self, t_s: float, r_mci: Array, v_mci: Array, q_body_to_mci: Array, mass_kg: Array) -> None:
@@ -302,25 +311,25 @@ class FlightSoftware:
         return a, complete
 
     def _control(self, a_mcmf: Array, altitude: Array) -> Commands:
-        cfg = self.cfg
         theta = rotation_angle(self.nav.t)  # MCMF → MCI below, as frames.mcmf_to_mci
-        axis_b = np.array([0.0, 0.0, 1.0])
-        d, thrust = _kernels.thrust_command_rows(
+        thrust, torque = _kernels.control_rows(
             a_mcmf,
             float(np.cos(theta)),
             -float(np.sin(theta)),
             self.nav.r_mci,
             self.nav.q,
-            axis_b,
+            self.nav.w,
+            _THRUST_AXIS_BODY,
             self.mass_kg,
             self.phase == COAST,
             self._cos_tilt,
             self._sin_tilt,
+            *self._inertia_model,
+            _CONJUGATE,
+            ATAN2,
+            *self._pointing_gains,
         )
-        prop = np.maximum(self.mass_kg - self.vehicle.mass.dry_mass_kg, 0.0)
-        inertia = self.vehicle.mass.inertia(prop)
-        torque, _ = attitude_torque(self.nav.q, self.nav.w, d, axis_b, inertia, cfg.attitude)
-        for j, c in enumerate(cfg.cutoffs):
+        for j, c in enumerate(self.cfg.cutoffs):
             now = ~self.cut[:, j] & (self.phase != COAST) & (altitude <= c.altitude_m)
             self.cut[:, j] |= now
             for e in c.engines:
@@ -335,9 +344,7 @@ class FlightSoftware:
         """One flight-software tick at ``t_s`` [s]: measurements in, commands out (held to the next tick)."""
         dt = t_s - self.t_s
         if dt > 0.0:  # propellant gauging: commanded flow over the last interval
-            c = self.commands
-            u = np.clip(c.throttle, *self.vehicle.throttle_limits) * c.engine_on
-            self.mass_kg = self.mass_kg - dt * np.sum(u * self._flow, axis=1)
+            self.mass_kg = self.mass_kg - dt * self.allocator.flow_of(self.commands)
         self.t_s = float(t_s)
         self._navigate(measurements)
         frames: dict[str, tuple] = {"llh": self._position_estimate()}

@@ -206,7 +206,7 @@ def _field_at(code: int, params: FieldParams, r: ArrayLike) -> Array:
     """Acceleration of model ``code`` at positions r (…, 3) [m] through :func:`field_acceleration`."""
     p0, p1, p2 = params
     r = _positions(r)
-    flat = np.ascontiguousarray(r.reshape(-1, 3))
+    flat = r if r.ndim == 2 else np.ascontiguousarray(r.reshape(-1, 3))  # rows: read in place (a view too)
     out = np.empty(flat.shape)
     _field_rows(code, p0, p1, p2, flat, out)
     return out.reshape(r.shape)

@@ -32,21 +32,28 @@ def pointing_geometry(
     s = np.empty(n)
     c = np.empty(n)
     for i in range(n):
-        d0, d1, d2 = quat_rotate_vector(
-            q_body_to_ref[i, 0] * conjugate[0],
-            q_body_to_ref[i, 1] * conjugate[1],
-            q_body_to_ref[i, 2] * conjugate[2],
-            q_body_to_ref[i, 3] * conjugate[3],
-            direction_ref[i, 0],
-            direction_ref[i, 1],
-            direction_ref[i, 2],
+        e[i, 0], e[i, 1], e[i, 2], s[i], c[i] = pointing_row(
+            q_body_to_ref, i, conjugate, axis_body[i, 0], axis_body[i, 1], axis_body[i, 2], direction_ref
         )
-        a0, a1, a2 = axis_body[i, 0], axis_body[i, 1], axis_body[i, 2]
-        e0, e1, e2 = a1 * d2 - a2 * d1, a2 * d0 - a0 * d2, a0 * d1 - a1 * d0
-        e[i, 0], e[i, 1], e[i, 2] = e0, e1, e2
-        s[i] = math.sqrt(e0 * e0 + e1 * e1 + e2 * e2)
-        c[i] = a0 * d0 + a1 * d1 + a2 * d2
     return e, s, c
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def pointing_row(
+    q_body_to_ref: Array, i: int, conjugate: Array, a0: float, a1: float, a2: float, direction_ref: Array
+) -> tuple[float, float, float, float, float]:
+    """Row i of :func:`pointing_geometry` with the thrust axis (a0, a1, a2): (e (3 floats), |e|, a · d)."""
+    d0, d1, d2 = quat_rotate_vector(
+        q_body_to_ref[i, 0] * conjugate[0],
+        q_body_to_ref[i, 1] * conjugate[1],
+        q_body_to_ref[i, 2] * conjugate[2],
+        q_body_to_ref[i, 3] * conjugate[3],
+        direction_ref[i, 0],
+        direction_ref[i, 1],
+        direction_ref[i, 2],
+    )
+    e0, e1, e2 = a1 * d2 - a2 * d1, a2 * d0 - a0 * d2, a0 * d1 - a1 * d0
+    return e0, e1, e2, math.sqrt(e0 * e0 + e1 * e1 + e2 * e2), a0 * d0 + a1 * d1 + a2 * d2
 
 
 @njit(cache=True, error_model="numpy")
@@ -55,15 +62,20 @@ def pointing_vector(e: Array, s: Array, angle: Array) -> Array:
     n = e.shape[0]
     out = np.empty((n, 3))
     for i in range(n):
-        for k in range(3):
-            if s[i] > 1e-12:
-                u = e[i, k] / s[i]
-            elif angle[i] > 1.0 and k == 0:
-                u = 1.0
-            else:
-                u = 0.0
-            out[i, k] = u * angle[i]
+        out[i, 0], out[i, 1], out[i, 2] = pointing_vector_row(e[i, 0], e[i, 1], e[i, 2], s[i], angle[i])
     return out
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def pointing_vector_row(
+    e0: float, e1: float, e2: float, s: float, angle: float
+) -> tuple[float, float, float]:
+    """One row of :func:`pointing_vector`."""
+    if s > 1e-12:
+        return e0 / s * angle, e1 / s * angle, e2 / s * angle
+    if angle > 1.0:
+        return 1.0 * angle, 0.0 * angle, 0.0 * angle
+    return 0.0 * angle, 0.0 * angle, 0.0 * angle
 
 
 @njit(cache=True, error_model="numpy")
@@ -79,19 +91,41 @@ def rate_loop_torque(
     torque = np.empty((n, 3))
     err = np.empty(n)
     for i in range(n):
-        c0, c1, c2 = k_att * theta[i, 0], k_att * theta[i, 1], k_att * theta[i, 2]
-        mag = math.sqrt(c0 * c0 + c1 * c1 + c2 * c2)
-        f = _minimum(1.0, w_max / _maximum(mag, 1e-300))
-        c0, c1, c2 = c0 * f, c1 * f, c2 * f
-        w0, w1, w2 = w_body[i, 0], w_body[i, 1], w_body[i, 2]
-        j0, j1, j2 = inertia[i, 0], inertia[i, 1], inertia[i, 2]
-        h0, h1, h2 = j0 * w0, j1 * w1, j2 * w2
-        torque[i, 0] = j0 * k_rate * (c0 - w0) + (w1 * h2 - w2 * h1)
-        torque[i, 1] = j1 * k_rate * (c1 - w1) + (w2 * h0 - w0 * h2)
-        torque[i, 2] = j2 * k_rate * (c2 - w2) + (w0 * h1 - w1 * h0)
         t0, t1, t2 = theta[i, 0], theta[i, 1], theta[i, 2]
+        torque[i, 0], torque[i, 1], torque[i, 2] = rate_loop_row(
+            t0, t1, t2, w_body, i, inertia[i, 0], inertia[i, 1], inertia[i, 2], k_att, k_rate, w_max
+        )
         err[i] = math.sqrt(t0 * t0 + t1 * t1 + t2 * t2)
     return torque, err
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def rate_loop_row(
+    t0: float,
+    t1: float,
+    t2: float,
+    w_body: Array,
+    i: int,
+    j0: float,
+    j1: float,
+    j2: float,
+    k_att: float,
+    k_rate: float,
+    w_max: float,
+) -> tuple[float, float, float]:
+    """The torque of :func:`rate_loop_torque` for pointing error θ = (t0, t1, t2), row i of ``w_body`` and
+    principal inertias (j0, j1, j2)."""
+    c0, c1, c2 = k_att * t0, k_att * t1, k_att * t2
+    mag = math.sqrt(c0 * c0 + c1 * c1 + c2 * c2)
+    f = _minimum(1.0, w_max / _maximum(mag, 1e-300))
+    c0, c1, c2 = c0 * f, c1 * f, c2 * f
+    w0, w1, w2 = w_body[i, 0], w_body[i, 1], w_body[i, 2]
+    h0, h1, h2 = j0 * w0, j1 * w1, j2 * w2
+    return (
+        j0 * k_rate * (c0 - w0) + (w1 * h2 - w2 * h1),
+        j1 * k_rate * (c1 - w1) + (w2 * h0 - w0 * h2),
+        j2 * k_rate * (c2 - w2) + (w0 * h1 - w1 * h0),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- throttle
@@ -148,14 +182,32 @@ def allocate_rows(
 
 
 @njit(cache=True, error_model="numpy")
-def thrust_of_rows(throttle: Array, engine_on: Mask, tmin: Array, tmax: Array, f_max: Array) -> Array:
-    """Σₑ clip(throttle, tmin, tmax) on f_max (N,) [N], summed in engine order (numpy's for < 8 engines)."""
+def throttled_sum_rows(
+    throttle: Array, engine_on: Mask, tmin: Array, tmax: Array, per_engine: Array
+) -> Array:
+    """Σₑ clip(throttle, tmin, tmax) on ``per_engine`` (N,), summed in engine order (numpy's for < 8 engines):
+    the thrust [N] with the engines' full thrusts, the propellant flow [kg/s] with their flows at throttle 1.
+    """
     n, n_eng = throttle.shape
     out = np.empty(n)
     for r in range(n):
         total = 0.0
         for i in range(n_eng):
             u = _clip(throttle[r, i], tmin[i], tmax[i]) * (1.0 if engine_on[r, i] else 0.0)
-            total = u * f_max[i] if i == 0 else total + u * f_max[i]
+            total = u * per_engine[i] if i == 0 else total + u * per_engine[i]
+        out[r] = total
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def enabled_sum_rows(enabled: Mask, per_engine: Array) -> Array:
+    """Σₑ enabled · ``per_engine`` (N,), summed in engine order (numpy's for < 8 engines)."""
+    n, n_eng = enabled.shape
+    out = np.empty(n)
+    for r in range(n):
+        total = 0.0
+        for i in range(n_eng):
+            f = (1.0 if enabled[r, i] else 0.0) * per_engine[i]
+            total = f if i == 0 else total + f
         out[r] = total
     return out

@@ -27,6 +27,7 @@ class ThrottleAllocator:
     def __init__(self, vehicle: Vehicle) -> None:
         self.vehicle = vehicle
         self.f_max = vehicle.max_thrust_n
+        self.flow = self.f_max / vehicle.exhaust_velocity_mps  # (E,) propellant flow at throttle 1 [kg/s]
         self.tmin, self.tmax = vehicle.throttle_limits
         self.fixed = ~np.array([e.throttleable for e in vehicle.engines])
         # fixed engines, largest first; the order is fixed so the result is batch independent
@@ -40,10 +41,13 @@ class ThrottleAllocator:
         self._has_band = np.array([b is not None for b in self.bands])
         self._band_lo = np.array([b[0] if b is not None else 0.0 for b in self.bands], dtype=float)
         self._band_hi = np.array([b[1] if b is not None else 0.0 for b in self.bands], dtype=float)
+        self._f_top = self.f_max * self.tmax  # (E,) each engine's largest thrust [N]
 
     def capacity(self, enabled: NDArray[np.bool_]) -> Array:
         """Largest thrust [N] the enabled engines (N, E) can give."""
-        f = enabled * (self.f_max * self.tmax)
+        if self._compiled and enabled.ndim == 2 and enabled.dtype == np.bool_:
+            return _kernels.enabled_sum_rows(enabled, self._f_top)
+        f = enabled * self._f_top
         return np.sum(f, axis=-1)
 
     def allocate(self, thrust_n: Array, enabled: NDArray[np.bool_] | None = None) -> Commands:
@@ -98,7 +102,17 @@ class ThrottleAllocator:
 
     def thrust_of(self, cmd: Commands) -> Array:
         """Total thrust [N] the commands ask for (steady state, no lag)."""
+        return self._throttled_sum(cmd, self.f_max)
+
+    def flow_of(self, cmd: Commands) -> Array:
+        """Total propellant flow [kg/s] the commands ask for (steady state, no lag)."""
+        return self._throttled_sum(cmd, self.flow)
+
+    def _throttled_sum(self, cmd: Commands, per_engine: Array) -> Array:
+        """Σₑ clip(throttle, tmin, tmax) · on · ``per_engine`` (N,), in numpy's order."""
         if self._compiled and cmd.throttle.ndim == 2 and cmd.throttle.dtype == np.float64:
-            return _kernels.thrust_of_rows(cmd.throttle, cmd.engine_on, self._tmin, self._tmax, self.f_max)
+            return _kernels.throttled_sum_rows(
+                cmd.throttle, cmd.engine_on, self._tmin, self._tmax, per_engine
+            )
         u = np.clip(cmd.throttle, self.tmin, self.tmax) * cmd.engine_on
-        return np.sum(u * self.f_max, axis=-1)
+        return np.sum(u * per_engine, axis=-1)
