@@ -547,3 +547,28 @@ def test_a_tick_without_readings_changes_nothing_as_the_full_update():
         for name in ("seen", "abandoned", "count", "streak_t0", "s1", "s2", "n_streak"):
             a, b = getattr(nav.gates[sensor], name), getattr(full.gates[sensor], name)
             assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), (sensor, name)
+
+
+# ---------------------------------------------------------------- star-tracker attitude
+@pytest.mark.parametrize("n", [1, 7, 300])
+def test_update_attitude_matches_numpy(n):
+    from touchdown.fsw.navigation.ekf import NavigationFilter, NavParams
+    from touchdown.fsw.navigation.onboard_map import OnboardMap
+    from touchdown.moon.frames import quat_normalize
+    from touchdown.moon.gravity import PointMass
+    from touchdown.sensors.base import StarTrackerMeasurement
+
+    rng = np.random.default_rng(90 + n)
+    nav = NavigationFilter(NavParams(), PointMass(), OnboardMap(None, 0.0), n)
+    nav.q = quat_normalize(rng.normal(size=(n, 4)))
+    q_meas = rng.normal(size=(n, 4)) * rng.uniform(0.5, 2.0, (n, 1))  # not unit, either hemisphere
+    q_meas[rng.uniform(size=n) < 0.1, 2] = np.nan
+    q_meas[rng.uniform(size=n) < 0.05, 0] = np.inf
+    valid = rng.uniform(size=n) < 0.8
+    # the numpy code of NavigationFilter.update_attitude
+    ok = valid & np.all(np.isfinite(q_meas), axis=1)
+    q = np.where(ok[:, None], q_meas, nav.q)
+    flip = np.sum(q * nav.q, axis=1) < 0.0
+    want = quat_normalize(np.where(flip[:, None], -q, q))
+    nav.update_attitude(StarTrackerMeasurement("st", 1.0, q_meas, valid))
+    assert _equal(nav.q, want)

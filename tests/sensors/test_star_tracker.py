@@ -55,3 +55,38 @@ def test_invalid_above_rate_limit(make_state) -> None:
     st = StarTracker("st", StarTrackerParams(max_rate_dps=3.0))
     m = st.measure(st.initial_state(run_keys(0, [0, 1])), 0.0, x)
     assert m.valid.tolist() == [True, False] and np.isnan(m.q_body_to_mci[1]).all()
+
+
+def _measure_numpy(st: StarTracker, keys, t_s: float, x, scale):
+    """``StarTracker.measure`` as it was in numpy (the oracle of the compiled path): (q̂, valid)."""
+    from touchdown.moon.frames import norm, quat_normalize, quat_rotate
+    from touchdown.noise import normal
+    from touchdown.sensors.faults import small_rotation
+
+    n = x.shape[0]
+    tick = round(t_s * st.params.rate_hz)
+    err_sensor = st.misalignment_rad + st.sigma_rad * scale[:, None] * normal(keys, st._s_noise, tick, (3,))
+    err_body = quat_rotate(np.broadcast_to(st.q_sensor_to_body, (n, 4)), err_sensor)
+    q_meas = quat_normalize(quat_multiply(x[:, Q], small_rotation(err_body)))
+    valid = norm(x[:, W]) <= math.radians(st.params.max_rate_dps)
+    return np.where(valid[:, None], q_meas, np.nan), valid
+
+
+def test_compiled_measurement_matches_numpy(make_state) -> None:
+    n = 400
+    x = make_state(5000.0, tilt_rad=0.7, n=n)
+    rng = np.random.default_rng(11)
+    x[:, W] = rng.normal(0.0, 0.05, (n, 3))  # some above the rate limit
+    x[:, Q] *= np.where(rng.uniform(size=n) < 0.5, -1.0, 1.0)[:, None]  # either hemisphere
+    params = StarTrackerParams(
+        misalignment_arcsec=(3.0, -2.0, 10.0), q_sensor_to_body=(0.9, 0.1, -0.3, 0.2), max_rate_dps=2.0
+    )
+    for st in (StarTracker("st", params), StarTracker("st", StarTrackerParams.ideal())):
+        keys = st.initial_state(run_keys(4, np.arange(n)))
+        scale = rng.uniform(0.0, 3.0, n)
+        scale[:3] = 0.0  # no error rotation at all (ideal unit)
+        for t in (0.2, 0.4):
+            m = st.measure(keys, t, x, noise_scale=scale)
+            q_ref, valid_ref = _measure_numpy(st, keys, t, x, scale)
+            assert np.array_equal(m.q_body_to_mci, q_ref, equal_nan=True)
+            assert np.array_equal(m.valid, valid_ref)

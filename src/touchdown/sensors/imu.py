@@ -28,9 +28,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
-from touchdown.moon.frames import matvec
+from touchdown._scalar import _clip
 from touchdown.noise import Keys, normal, stream_id
 from touchdown.sensors.base import ImuMeasurement
 
@@ -209,22 +210,18 @@ class Imu:
         self, st: TriadState, keys: Keys, ch: str, tick: int, u: Array, dt: float, scale: Array
     ) -> Array:
         tr = self._triads[ch]
-        u_sat = np.clip(u, -tr.saturation, tr.saturation)
-        inc = matvec(st.gain, u_sat + st.bias) * dt
-        if tr.noise_density > 0.0:
-            inc = inc + (tr.noise_density * math.sqrt(dt)) * scale[:, None] * normal(
-                keys, self._streams[(ch, "noise")], tick, (3,)
-            )
-        if tr.bias_rw > 0.0:  # bias for the next interval
-            st.bias = st.bias + (tr.bias_rw * math.sqrt(dt)) * normal(
-                keys, self._streams[(ch, "bias_rw")], tick, (3,)
-            )
+        root_dt = math.sqrt(dt)
+        noise = normal(keys, self._streams[(ch, "noise")], tick, (3,)) if tr.noise_density > 0.0 else None
+        walk = normal(keys, self._streams[(ch, "bias_rw")], tick, (3,)) if tr.bias_rw > 0.0 else None
+        out, bias, remainder = _triad_rows(
+            u, st.gain, st.bias, st.remainder, tr.saturation, dt, noise, tr.noise_density * root_dt, scale,
+            walk, tr.bias_rw * root_dt, tr.quantum,
+        )  # fmt: skip
+        if walk is not None:  # bias for the next interval
+            st.bias = bias
         if tr.quantum > 0.0:
-            total = inc + st.remainder
-            out = tr.quantum * np.floor(total / tr.quantum)
-            st.remainder = total - out
-            return out
-        return inc
+            st.remainder = remainder
+        return out
 
     def measure(
         self,
@@ -260,6 +257,53 @@ class Imu:
             accel_valid=valid,
             gyro_valid=valid.copy(),
         )
+
+
+@njit(cache=True, error_model="numpy")
+def _triad_rows(
+    u: Array,
+    gain: Array,
+    bias: Array,
+    remainder: Array,
+    saturation: float,
+    dt: float,
+    noise: Array | None,
+    noise_sigma: float,
+    scale: Array,
+    walk: Array | None,
+    walk_sigma: float,
+    quantum: float,
+) -> tuple[Array, Array, Array]:
+    """One triad's output over an interval dt [s], per row: the increments (N, 3), the bias for the next
+    interval and the quantisation remainder carried (N, 3) (see the module docstring).
+
+    ``u`` (N, 3) the true mean input, saturated at ± ``saturation``; ``gain`` (N, 3, 3) = I + S + M; ``bias``
+    (N, 3); ``noise`` (N, 3) standard normals (None: no white noise) times ``noise_sigma`` = n_d √dt and the
+    per-row ``scale`` (N,); ``walk`` (N, 3) standard normals (None: no bias walk) times ``walk_sigma`` =
+    σ_rw √dt; ``quantum`` the output quantum (≤ 0: none; the remainder is then returned as given). The
+    operations of the numpy formulation, in its order.
+    """
+    n = u.shape[0]
+    out = np.empty((n, 3))
+    bias_next = np.empty((n, 3))
+    carried = np.empty((n, 3))
+    for i in range(n):
+        v0 = _clip(u[i, 0], -saturation, saturation) + bias[i, 0]
+        v1 = _clip(u[i, 1], -saturation, saturation) + bias[i, 1]
+        v2 = _clip(u[i, 2], -saturation, saturation) + bias[i, 2]
+        for r in range(3):
+            inc = (gain[i, r, 0] * v0 + gain[i, r, 1] * v1 + gain[i, r, 2] * v2) * dt
+            if noise is not None:
+                inc = inc + noise_sigma * scale[i] * noise[i, r]
+            bias_next[i, r] = bias[i, r] + walk_sigma * walk[i, r] if walk is not None else bias[i, r]
+            if quantum > 0.0:
+                total = inc + remainder[i, r]
+                out[i, r] = quantum * np.floor(total / quantum)
+                carried[i, r] = total - out[i, r]
+            else:
+                out[i, r] = inc
+                carried[i, r] = remainder[i, r]
+    return out, bias_next, carried
 
 
 def specific_force_body(dynamics, x: Array, cmd, propellant_ok: NDArray[np.bool_]) -> Array:

@@ -17,12 +17,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from numpy.typing import NDArray
 
-from touchdown.moon.frames import norm, quat_multiply, quat_normalize, quat_rotate
+from touchdown.moon.frames import quat_rotate_vector
 from touchdown.noise import Keys, normal, stream_id
 from touchdown.sensors.base import StarTrackerMeasurement
-from touchdown.sensors.faults import small_rotation
 from touchdown.vehicle.dynamics import Q, W
 
 Array = NDArray[np.float64]
@@ -77,11 +77,60 @@ class StarTracker:
         n = x.shape[0]
         scale = np.ones(n) if noise_scale is None else np.asarray(noise_scale, float)
         tick = round(t_s * p.rate_hz)
-        err_sensor = self.misalignment_rad + self.sigma_rad * scale[:, None] * normal(
-            keys, self._s_noise, tick, (3,)
+        nu = normal(keys, self._s_noise, tick, (3,))
+        err_body, ang, half = _error_rotation_rows(
+            self.misalignment_rad, self.sigma_rad, scale, nu, self.q_sensor_to_body
         )
-        err_body = quat_rotate(np.broadcast_to(self.q_sensor_to_body, (n, 4)), err_sensor)
-        q_meas = quat_normalize(quat_multiply(x[:, Q], small_rotation(err_body)))
-        valid = norm(x[:, W]) <= math.radians(p.max_rate_dps)
-        q_meas = np.where(valid[:, None], q_meas, np.nan)
+        q_meas, valid = _measured_attitude_rows(
+            x[:, Q], err_body, ang, np.sin(half), np.cos(half), x[:, W], math.radians(p.max_rate_dps)
+        )
         return StarTrackerMeasurement(sensor=self.name, t_s=float(t_s), q_body_to_mci=q_meas, valid=valid)
+
+
+@njit(cache=True, error_model="numpy")
+def _error_rotation_rows(
+    misalignment: Array, sigma: Array, scale: Array, nu: Array, q_sensor_to_body: Array
+) -> tuple[Array, Array, Array]:
+    """The error rotation vector δθ_body = C_sensor_to_body (m + σ ⊙ ν · scale) (N, 3) [rad], its angle |δθ|
+    and half angle (N,) [rad], whose sine and cosine numpy takes."""
+    n = nu.shape[0]
+    err = np.empty((n, 3))
+    ang = np.empty(n)
+    half = np.empty(n)
+    w, x, y, z = q_sensor_to_body[0], q_sensor_to_body[1], q_sensor_to_body[2], q_sensor_to_body[3]
+    for i in range(n):
+        e0 = misalignment[0] + sigma[0] * scale[i] * nu[i, 0]
+        e1 = misalignment[1] + sigma[1] * scale[i] * nu[i, 1]
+        e2 = misalignment[2] + sigma[2] * scale[i] * nu[i, 2]
+        e0, e1, e2 = quat_rotate_vector(w, x, y, z, e0, e1, e2)
+        err[i, 0], err[i, 1], err[i, 2] = e0, e1, e2
+        ang[i] = math.sqrt(e0 * e0 + e1 * e1 + e2 * e2)
+        half[i] = 0.5 * ang[i]
+    return err, ang, half
+
+
+@njit(cache=True, error_model="numpy")
+def _measured_attitude_rows(
+    q_true: Array, err: Array, ang: Array, sin_half: Array, cos_half: Array, w_body: Array, max_rate: float
+) -> tuple[Array, NDArray[np.bool_]]:
+    """q̂ = q ⊗ δq(δθ) normalised (scalar part ≥ 0) (N, 4), NaN where invalid, and the validity (N,): the
+    body rate |ω| ≤ ``max_rate`` [rad/s]. δq = [cos h, k δθ], k = sin h / |δθ| (0.5 at |δθ| = 0)."""
+    n = q_true.shape[0]
+    q_meas = np.empty((n, 4))
+    valid = np.empty(n, np.bool_)
+    for i in range(n):
+        k = sin_half[i] / ang[i] if ang[i] > 0.0 else 0.5
+        rw, rx, ry, rz = cos_half[i], k * err[i, 0], k * err[i, 1], k * err[i, 2]
+        pw, px, py, pz = q_true[i, 0], q_true[i, 1], q_true[i, 2], q_true[i, 3]
+        a = pw * rw - px * rx - py * ry - pz * rz
+        b = pw * rx + px * rw + py * rz - pz * ry
+        c = pw * ry - px * rz + py * rw + pz * rx
+        d = pw * rz + px * ry - py * rx + pz * rw
+        f = (-1.0 if a < 0.0 else 1.0) / math.sqrt(a * a + b * b + c * c + d * d)
+        w0, w1, w2 = w_body[i, 0], w_body[i, 1], w_body[i, 2]
+        valid[i] = math.sqrt(w0 * w0 + w1 * w1 + w2 * w2) <= max_rate
+        if valid[i]:
+            q_meas[i, 0], q_meas[i, 1], q_meas[i, 2], q_meas[i, 3] = a * f, b * f, c * f, d * f
+        else:
+            q_meas[i, :] = np.nan
+    return q_meas, valid

@@ -1013,6 +1013,29 @@ def strapdown_velocity(
 
 
 @njit(cache=True, error_model="numpy")
+def attitude_fix(q_meas: Array, valid: Mask, q_prev: Array) -> Array:
+    """The attitude (N, 4) after a star-tracker reading: the measured quaternion where it is valid and finite,
+    else the previous one, turned to the previous one's hemisphere (q and −q are the same attitude) and
+    normalised with a non-negative scalar part (``frames.quat_normalize``); the hemisphere test sums
+    q · q_prev in component order (numpy's for 4 terms)."""
+    n = q_prev.shape[0]
+    out = np.empty((n, 4))
+    for i in range(n):
+        ok = valid[i]
+        for k in range(4):
+            ok = ok and math.isfinite(q_meas[i, k])
+        if ok:
+            q0, q1, q2, q3 = q_meas[i, 0], q_meas[i, 1], q_meas[i, 2], q_meas[i, 3]
+        else:
+            q0, q1, q2, q3 = q_prev[i, 0], q_prev[i, 1], q_prev[i, 2], q_prev[i, 3]
+        if q0 * q_prev[i, 0] + q1 * q_prev[i, 1] + q2 * q_prev[i, 2] + q3 * q_prev[i, 3] < 0.0:
+            q0, q1, q2, q3 = -q0, -q1, -q2, -q3
+        f = (-1.0 if q0 < 0.0 else 1.0) / math.sqrt(q0 * q0 + q1 * q1 + q2 * q2 + q3 * q3)
+        out[i, 0], out[i, 1], out[i, 2], out[i, 3] = q0 * f, q1 * f, q2 * f, q3 * f
+    return out
+
+
+@njit(cache=True, error_model="numpy")
 def accumulate_coast(
     sum_dv: Array, sum_t: Array, dv_meas: Array, free_fall: Mask, accel_valid: Mask, dt: float
 ) -> None:

@@ -230,11 +230,7 @@ class NavigationFilter:
 
     def update_attitude(self, st: StarTrackerMeasurement) -> None:
         """Take the star tracker's attitude where it is valid."""
-        ok = st.valid & np.all(np.isfinite(st.q_body_to_mci), axis=1)
-        q = np.where(ok[:, None], st.q_body_to_mci, self.q)
-        # keep the hemisphere continuous (q and −q are the same attitude)
-        flip = np.sum(q * self.q, axis=1) < 0.0
-        self.q = quat_normalize(np.where(flip[:, None], -q, q))
+        self.q = _kernels.attitude_fix(st.q_body_to_mci, st.valid, self.q)
 
     # ------------------------------------------------------------------ updates
     def _apply(self, h: Array, nu: Array, r_meas: Array, use: Mask, radial: Array | None = None) -> None:
