@@ -136,3 +136,45 @@ def test_control_tick_matches_numpy(n: int, max_tilt_deg: float) -> None:
         params.k_att, params.k_rate, float(np.radians(params.max_rate_deg_s)),
     )  # fmt: skip
     assert _same(got_thrust, thrust) and _same(got_torque, torque)
+
+
+@pytest.mark.parametrize("with_approach", [False, True])
+@pytest.mark.parametrize("ignite", [False, True])
+def test_sequence_matches_numpy(with_approach: bool, ignite: bool) -> None:
+    rng = np.random.default_rng(int(with_approach) + 2 * int(ignite))
+    n = 400
+    coast, braking, approach, terminal = range(4)
+    phase = rng.integers(0, 4, n).astype(np.int64)
+    complete = rng.uniform(size=n) < 0.3
+    altitude = rng.uniform(-50.0, 3000.0, n)
+    altitude[:5] = np.nan
+    terminal_altitude = 500.0
+    after_braking = approach if with_approach else terminal
+    # the numpy code of FlightSoftware._sequence
+    ign = (phase == coast) & ignite
+    want = np.where(ign, braking, phase)
+    low = altitude <= terminal_altitude
+    want = np.where((phase == braking) & (complete | low), np.where(low, terminal, after_braking), want)
+    want = np.where((phase == approach) & (complete | low), terminal, want)
+    got, entered = kn.sequence_rows(phase, ignite, complete, altitude, terminal_altitude, after_braking)
+    assert np.array_equal(got, want) and got.dtype == want.dtype
+    assert [bool(((want == k) & (phase != k)).any()) for k in range(4)] == list(entered)
+
+
+def test_latch_below_matches_numpy() -> None:
+    """The estimated-altitude latches of the tick (nav_altitude_zero, engine cut-offs) as numpy had them."""
+    rng = np.random.default_rng(5)
+    n = 500
+    phase = rng.integers(0, 4, n).astype(np.int64)
+    altitude = rng.uniform(-20.0, 40.0, n)
+    altitude[:4] = np.nan
+    latched = rng.uniform(size=n) < 0.2
+    cut = np.zeros((n, 2), bool)
+    cut[:, 1] = latched
+    want_now = ~latched & (phase != 0) & (altitude <= 10.0)
+    want = latched | want_now
+    now, some = kn.latch_below(cut[:, 1], phase, altitude, 10.0)  # a column of a matrix, in place
+    assert np.array_equal(now, want_now) and some == bool(want_now.any())
+    assert np.array_equal(cut[:, 1], want) and not cut[:, 0].any()
+    now, some = kn.latch_below(cut[:, 1], phase, altitude, 10.0)
+    assert not now.any() and not some

@@ -196,3 +196,55 @@ def control_rows(
             t0, t1, t2, w_body, i, j0, j1, j2, k_att, k_rate, w_max
         )
     return thrust, torque
+
+
+@njit(cache=True, error_model="numpy")
+def sequence_rows(
+    phase: NDArray[np.int64],
+    ignite: bool,
+    complete: Mask,
+    altitude_m: Array,
+    terminal_altitude_m: float,
+    after_braking: int,
+) -> tuple[NDArray[np.int64], Mask]:
+    """The phases (N,) after one sequencer tick, and which phases (4,) some row entered.
+
+    Phase codes 0 coast, 1 braking, 2 approach, 3 terminal (``flight_software.PHASES``). Coast → braking on
+    every row when ``ignite``; braking → ``after_braking`` when its law is ``complete``, or → terminal at an
+    estimated altitude ≤ ``terminal_altitude_m`` [m]; approach → terminal on either. Each row moves at most
+    one phase per tick (the conditions look at the phase the tick started in).
+    """
+    n = phase.shape[0]
+    out = np.empty(n, np.int64)
+    entered = np.zeros(4, np.bool_)
+    for i in range(n):
+        old = phase[i]
+        low = altitude_m[i] <= terminal_altitude_m
+        new = old
+        if old == 0 and ignite:
+            new = 1
+        elif old == 1 and (complete[i] or low):
+            new = 3 if low else after_braking
+        elif old == 2 and (complete[i] or low):
+            new = 3
+        out[i] = new
+        if new != old:
+            entered[new] = True
+    return out, entered
+
+
+@njit(cache=True, error_model="numpy")
+def latch_below(
+    latched: Mask, phase: NDArray[np.int64], altitude_m: Array, threshold_m: float
+) -> tuple[Mask, bool]:
+    """Latch (in place) the rows of ``latched`` (N,) that are out of coast (phase ≠ 0) at an estimated
+    altitude ≤ ``threshold_m`` [m]; returns the rows latched now (N,) and whether there are any."""
+    n = latched.shape[0]
+    now = np.zeros(n, np.bool_)
+    some = False
+    for i in range(n):
+        if not latched[i] and phase[i] != 0 and altitude_m[i] <= threshold_m:
+            now[i] = True
+            latched[i] = True
+            some = True
+    return now, some

@@ -135,6 +135,7 @@ class FlightSoftware:
         self.site_east, self.site_north, self.site_up = (
             dcm_mcmf_to_enu(config.site_lat_rad, config.site_lon_rad)[k] for k in range(3)
         )
+        self._site_basis = np.stack((self.site_east, self.site_north, self.site_up))  # rows
         self._cos_tilt = math.cos(math.radians(config.max_tilt_deg))
         self._sin_tilt = math.sqrt(max(0.0, 1.0 - self._cos_tilt * self._cos_tilt))
         self._total_max_thrust_n = vehicle.total_max_thrust_n
@@ -219,21 +220,21 @@ class FlightSoftware:
                     self._event(f"{m.sensor}_abandoned", ev.abandoned)
                     self._event(f"{m.sensor}_readmitted", ev.readmitted)
 
-    def _sequence(self, t_s: float, complete: Mask, altitude: Array) -> None:
+    def _sequence(self, t_s: float, complete: Mask, altitude: Array) -> bool:
+        """Phase switches of this tick (see the module docstring); True when some row switched."""
         cfg = self.cfg
-        old = self.phase.copy()
-        ignite = (self.phase == COAST) & (t_s >= cfg.ignition_time_s - 1e-9)
-        self.phase = np.where(ignite, BRAKING, self.phase)
-        if ignite.any():
-            self.nav.end_accel_calibration(ignite)
-        low = altitude <= cfg.terminal_altitude_m
+        old = self.phase
+        ignite = t_s >= cfg.ignition_time_s - 1e-9
         after_braking = APPROACH if cfg.approach is not None else TERMINAL
-        brake_done = (old == BRAKING) & (complete | low)
-        self.phase = np.where(brake_done, np.where(low, TERMINAL, after_braking), self.phase)
-        approach_done = (old == APPROACH) & (complete | low)
-        self.phase = np.where(approach_done, TERMINAL, self.phase)
+        self.phase, entered = _kernels.sequence_rows(
+            old, ignite, complete, altitude, cfg.terminal_altitude_m, after_braking
+        )
+        if entered[BRAKING]:  # ignition: only coasting rows enter braking
+            self.nav.end_accel_calibration(old == COAST)
         for k in (BRAKING, APPROACH, TERMINAL):
-            self._event(f"phase:{PHASES[k]}", (self.phase == k) & (old != k))
+            if entered[k]:
+                self._event(f"phase:{PHASES[k]}", (self.phase == k) & (old != k))
+        return bool(entered.any())
 
     def local_state(self) -> tuple[Array, Array, Array, tuple[Array, Array, Array]]:
         """Estimated state in the local east-north-up frame below the vehicle: r = (0, 0, altitude above the
@@ -275,7 +276,6 @@ class FlightSoftware:
         ``frames`` holds this tick's estimate (``"llh"``: lat, lon, altitude) and the states computed from
         it, on first use: most ticks fly one kind of law.
         """
-        site_basis = np.stack((self.site_east, self.site_north, self.site_up))  # rows
         a = np.zeros((self.n, 3))
         complete = np.zeros(self.n, bool)
         t_go = np.full(self.n, np.nan)
@@ -286,10 +286,11 @@ class FlightSoftware:
             idx = np.flatnonzero(rows)
             if idx.size == 0:
                 continue
+            sel = slice(None) if idx.size == self.n else idx  # every row: views, no gathers
             extra = {}
             if getattr(law, "uses_thrust_capability", False):
-                capacity = self.allocator.capacity(self.enabled[idx])
-                extra["a_max_mps2"] = capacity / np.maximum(self.mass_kg[idx], 1e-9)
+                capacity = self.allocator.capacity(self.enabled[sel])
+                extra["a_max_mps2"] = capacity / np.maximum(self.mass_kg[sel], 1e-9)
             if getattr(law, "frame", "site") == "local":
                 if "local" not in frames:
                     frames["local"] = self._local_state(*frames["llh"])
@@ -304,9 +305,9 @@ class FlightSoftware:
                     frames["site"] = self.site_state()
                 r, v, g = frames["site"]
                 cmd = law.command(t_s, r[idx], v[idx], g[idx], **extra)
-                a[idx] = cmd.a_thrust_site @ site_basis
-            complete[idx] = cmd.complete
-            t_go[idx] = cmd.t_go_s
+                a[sel] = cmd.a_thrust_site @ self._site_basis
+            complete[sel] = cmd.complete
+            t_go[sel] = cmd.t_go_s
         self.t_go_s = t_go
         return a, complete
 
@@ -330,11 +331,11 @@ class FlightSoftware:
             *self._pointing_gains,
         )
         for j, c in enumerate(self.cfg.cutoffs):
-            now = ~self.cut[:, j] & (self.phase != COAST) & (altitude <= c.altitude_m)
-            self.cut[:, j] |= now
+            now, some = _kernels.latch_below(self.cut[:, j], self.phase, altitude, c.altitude_m)
             for e in c.engines:
                 self.enabled[:, e] &= ~self.cut[:, j]
-            self._event(f"engine_cutoff:{c.label}", now)
+            if some:
+                self._event(f"engine_cutoff:{c.label}", now)
         cmd = self.allocator.allocate(thrust, self.enabled)
         cmd.torque_body_nm = torque
         self.thrust_fraction = self.allocator.thrust_of(cmd) / self._total_max_thrust_n
@@ -349,13 +350,11 @@ class FlightSoftware:
         self._navigate(measurements)
         frames: dict[str, tuple] = {"llh": self._position_estimate()}
         altitude = frames["llh"][2]
-        down = ~self.believed_down & (self.phase != COAST) & (altitude <= 0.0)
-        self.believed_down |= down
-        self._event("nav_altitude_zero", down)
-        old = self.phase.copy()
+        down, some = _kernels.latch_below(self.believed_down, self.phase, altitude, 0.0)
+        if some:
+            self._event("nav_altitude_zero", down)
         a_mcmf, complete = self._guidance(t_s, frames)
-        self._sequence(t_s, complete, altitude)
-        if (self.phase != old).any():  # rows that switched law fly the new one from this tick
+        if self._sequence(t_s, complete, altitude):  # rows that switched law fly the new one from this tick
             a_mcmf, _ = self._guidance(t_s, frames)  # (same estimate: the frames computed are kept)
         self.commands = self._control(a_mcmf, altitude)
         return self.commands
