@@ -109,6 +109,32 @@ def quat_normalize_rows(q: Array) -> Array:
 
 
 @njit(cache=True, error_model="numpy")
+def quat_turned(
+    pw: float,
+    px: float,
+    py: float,
+    pz: float,
+    v0: float,
+    v1: float,
+    v2: float,
+    ang: float,
+    sin_h: float,
+    cos_h: float,
+) -> tuple[float, float, float, float]:
+    """q ⊗ δq normalised with its scalar part ≥ 0 (one row, for kernels): q = [pw, p], δq = [cos h, k v] the
+    rotation by the vector v [rad] of length ``ang`` (sin h, cos h of its half angle h), k = sin h / |v|
+    (0.5 at |v| = 0)."""
+    k = sin_h / ang if ang > 0.0 else 0.5
+    rw, rx, ry, rz = cos_h, k * v0, k * v1, k * v2
+    a = pw * rw - px * rx - py * ry - pz * rz
+    b = pw * rx + px * rw + py * rz - pz * ry
+    c = pw * ry - px * rz + py * rw + pz * rx
+    d = pw * rz + px * ry - py * rx + pz * rw
+    f = (-1.0 if a < 0.0 else 1.0) / math.sqrt(a * a + b * b + c * c + d * d)
+    return a * f, b * f, c * f, d * f
+
+
+@njit(cache=True, error_model="numpy")
 def quat_rotate_vector(
     w: float, u0: float, u1: float, u2: float, v0: float, v1: float, v2: float
 ) -> tuple[float, float, float]:

@@ -160,6 +160,8 @@ def quat_rotate(q_a_to_b: Array, v_a: Array) -> Array:
 #: One row of :func:`quat_rotate` as a compiled function of scalars, (w, x, y, z, v0, v1, v2) → (3 floats),
 #: for other modules' numba kernels.
 quat_rotate_vector = _k.quat_rotate_vector
+#: q ⊗ δq(v) normalised, scalar part ≥ 0 (:func:`~touchdown.moon._frames_kernels.quat_turned`), for kernels.
+quat_turned = _k.quat_turned
 
 
 def quat_to_dcm(q_a_to_b: Array) -> Array:

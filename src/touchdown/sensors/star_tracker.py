@@ -20,7 +20,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from touchdown.moon.frames import quat_rotate_vector
+from touchdown.moon.frames import quat_rotate_vector, quat_turned
 from touchdown.noise import Keys, normal, stream_id
 from touchdown.sensors.base import StarTrackerMeasurement
 from touchdown.vehicle.dynamics import Q, W
@@ -119,18 +119,14 @@ def _measured_attitude_rows(
     q_meas = np.empty((n, 4))
     valid = np.empty(n, np.bool_)
     for i in range(n):
-        k = sin_half[i] / ang[i] if ang[i] > 0.0 else 0.5
-        rw, rx, ry, rz = cos_half[i], k * err[i, 0], k * err[i, 1], k * err[i, 2]
-        pw, px, py, pz = q_true[i, 0], q_true[i, 1], q_true[i, 2], q_true[i, 3]
-        a = pw * rw - px * rx - py * ry - pz * rz
-        b = pw * rx + px * rw + py * rz - pz * ry
-        c = pw * ry - px * rz + py * rw + pz * rx
-        d = pw * rz + px * ry - py * rx + pz * rw
-        f = (-1.0 if a < 0.0 else 1.0) / math.sqrt(a * a + b * b + c * c + d * d)
+        qw, qx, qy, qz = quat_turned(
+            q_true[i, 0], q_true[i, 1], q_true[i, 2], q_true[i, 3], err[i, 0], err[i, 1], err[i, 2],
+            ang[i], sin_half[i], cos_half[i],
+        )  # fmt: skip
         w0, w1, w2 = w_body[i, 0], w_body[i, 1], w_body[i, 2]
         valid[i] = math.sqrt(w0 * w0 + w1 * w1 + w2 * w2) <= max_rate
         if valid[i]:
-            q_meas[i, 0], q_meas[i, 1], q_meas[i, 2], q_meas[i, 3] = a * f, b * f, c * f, d * f
+            q_meas[i, 0], q_meas[i, 1], q_meas[i, 2], q_meas[i, 3] = qw, qx, qy, qz
         else:
             q_meas[i, :] = np.nan
     return q_meas, valid

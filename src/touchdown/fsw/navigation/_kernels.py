@@ -43,7 +43,7 @@ from numpy.typing import NDArray
 
 from touchdown._scalar import _maximum
 from touchdown.moon._frames_kernels import llh_parts_rows
-from touchdown.moon.frames import quat_rotate_vector
+from touchdown.moon.frames import quat_rotate_vector, quat_turned
 from touchdown.moon.terrain.kernels import _atan2, dem_height
 
 Array = NDArray[np.float64]
@@ -918,15 +918,10 @@ def strapdown_increments(
 @njit(cache=True, error_model="numpy")
 def _turned(q: Array, i: int, scale: float, dth: Array, ang: float, sin_h: float, cos_h: float) -> tuple:
     """quat_normalize(q ⊗ [cos h, k θ]) with θ = ``scale`` Δθ, k = sin h / |θ| (0.5 at |θ| = 0)."""
-    k = sin_h / ang if ang > 0.0 else 0.5
-    rw, rx, ry, rz = cos_h, k * (scale * dth[i, 0]), k * (scale * dth[i, 1]), k * (scale * dth[i, 2])
-    pw, px, py, pz = q[i, 0], q[i, 1], q[i, 2], q[i, 3]
-    a = pw * rw - px * rx - py * ry - pz * rz
-    b = pw * rx + px * rw + py * rz - pz * ry
-    c = pw * ry - px * rz + py * rw + pz * rx
-    d = pw * rz + px * ry - py * rx + pz * rw
-    f = (-1.0 if a < 0.0 else 1.0) / math.sqrt(a * a + b * b + c * c + d * d)
-    return a * f, b * f, c * f, d * f
+    return quat_turned(
+        q[i, 0], q[i, 1], q[i, 2], q[i, 3], scale * dth[i, 0], scale * dth[i, 1], scale * dth[i, 2],
+        ang, sin_h, cos_h,
+    )  # fmt: skip
 
 
 @njit(cache=True, error_model="numpy")
