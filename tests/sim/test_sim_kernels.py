@@ -85,8 +85,8 @@ def _imu_inputs_numpy(t0, x0, g0, t1, x1, g1):
 
 
 def test_imu_inputs_are_the_numpy_formulas_bit_for_bit():
+    from touchdown.moon.frames import QUAT_CONJUGATE
     from touchdown.sim._kernels import imu_inputs_rows
-    from touchdown.sim.flight import _CONJUGATE
 
     rng = np.random.default_rng(11)
     n = 3000
@@ -102,6 +102,6 @@ def test_imu_inputs_are_the_numpy_formulas_bit_for_bit():
     g0, g1 = rng.normal(size=(n, 3)), rng.normal(size=(n, 3))
     f_ref, w_ref = _imu_inputs_numpy(3.0, x0, g0, 3.1, x1, g1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        f, w = imu_inputs_rows(x0, g0, x1, g1, 3.1 - 3.0, _CONJUGATE)
+        f, w = imu_inputs_rows(x0, g0, x1, g1, 3.1 - 3.0, QUAT_CONJUGATE)
     assert np.array_equal(f.view(np.uint64), f_ref.view(np.uint64))
     assert np.array_equal(w.view(np.uint64), w_ref.view(np.uint64))

@@ -42,6 +42,7 @@ from touchdown.fsw.navigation.ekf import NavigationFilter, NavParams
 from touchdown.fsw.navigation.onboard_map import OnboardMap
 from touchdown.moon.constants import OMEGA_MOON
 from touchdown.moon.frames import (
+    QUAT_CONJUGATE,
     dcm_mcmf_to_enu,
     dot,
     llh_to_mcmf,
@@ -66,7 +67,6 @@ Mask = NDArray[np.bool_]
 
 PHASES = ("coast", "braking", "approach", "terminal")
 _THRUST_AXIS_BODY = np.array([0.0, 0.0, 1.0])  # every engine thrusts along body +z
-_CONJUGATE = np.array([1.0, -1.0, -1.0, -1.0])  # quat_conjugate's factors, for the control kernel
 COAST, BRAKING, APPROACH, TERMINAL = range(4)
 
 
@@ -326,7 +326,7 @@ class FlightSoftware:
             self._cos_tilt,
             self._sin_tilt,
             *self._inertia_model,
-            _CONJUGATE,
+            QUAT_CONJUGATE,
             ATAN2,
             *self._pointing_gains,
         )

@@ -38,8 +38,9 @@ from touchdown.moon.constants import OMEGA_MOON, R_MOON
 
 Array = NDArray[np.float64]
 
-_CONJUGATE = np.array([1.0, -1.0, -1.0, -1.0])
-_CONJUGATE.flags.writeable = False
+#: Factors that turn a quaternion [w, x, y, z] into its conjugate (q × this), for kernels; read-only.
+QUAT_CONJUGATE = np.array([1.0, -1.0, -1.0, -1.0])
+QUAT_CONJUGATE.flags.writeable = False
 
 
 def _rows(a: object, width: int) -> bool:
@@ -134,8 +135,8 @@ def quat_multiply(p: Array, q: Array) -> Array:
 def quat_conjugate(q: Array) -> Array:
     """Conjugate (the inverse rotation for a unit quaternion)."""
     if _rows(q, 4):
-        return _k.quat_conjugate_rows(q, _CONJUGATE)
-    return q * _CONJUGATE
+        return _k.quat_conjugate_rows(q, QUAT_CONJUGATE)
+    return q * QUAT_CONJUGATE
 
 
 def quat_normalize(q: Array) -> Array:

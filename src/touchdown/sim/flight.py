@@ -24,6 +24,7 @@ from touchdown.errors import InputError
 from touchdown.fsw.flight_software import FlightSoftware
 from touchdown.moon.constants import G_SURFACE
 from touchdown.moon.frames import (
+    QUAT_CONJUGATE,
     dcm_to_quat,
     dot,
     enu_basis,
@@ -47,7 +48,6 @@ from touchdown.vehicle.dynamics import M, Q, R, V
 from touchdown.vehicle.model import Vehicle
 
 Array = NDArray[np.float64]
-_CONJUGATE = np.array([1.0, -1.0, -1.0, -1.0])  # q × this = the conjugate of q
 
 
 @dataclass(frozen=True)
@@ -349,7 +349,7 @@ class Flight:
     ) -> tuple[Array, Array]:
         """Mean specific force and body rate over (t0, t1] from the truth states at both ends and the
         gravitational accelerations there, g0 and g1 (N, 3) [m/s²]."""
-        return imu_inputs_rows(x0, g0, x1, g1, t1 - t0, _CONJUGATE)
+        return imu_inputs_rows(x0, g0, x1, g1, t1 - t0, QUAT_CONJUGATE)
 
     def _log_fsw_events(self, t: float, x: Array) -> None:
         for ev in self.fsw.drain_events():

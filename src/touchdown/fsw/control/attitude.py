@@ -15,11 +15,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from touchdown.fsw.control import _kernels
-from touchdown.moon.frames import cross, dot, quat_conjugate, quat_rotate
+from touchdown.moon.frames import QUAT_CONJUGATE, cross, dot, quat_conjugate, quat_rotate
 
 Array = NDArray[np.float64]
-
-_CONJUGATE = np.array([1.0, -1.0, -1.0, -1.0])  # quat_conjugate's factors, for the kernel
 
 
 def _rows(a: object, width: int) -> bool:
@@ -56,7 +54,7 @@ def pointing_error(q_body_to_ref: Array, thrust_axis_body: ArrayLike, direction_
         and _rows(direction_ref, 3)
         and q_body_to_ref.shape[0] == direction_ref.shape[0]
     ):
-        e, s, c = _kernels.pointing_geometry(q_body_to_ref, _CONJUGATE, axis_b, direction_ref)
+        e, s, c = _kernels.pointing_geometry(q_body_to_ref, QUAT_CONJUGATE, axis_b, direction_ref)
         return _kernels.pointing_vector(e, s, np.arctan2(s, c))
     d_b = quat_rotate(quat_conjugate(q_body_to_ref), direction_ref)
     e = cross(axis_b, d_b)
