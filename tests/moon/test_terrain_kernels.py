@@ -242,6 +242,8 @@ def test_ray_cast_is_the_numpy_march(
     assert got_stats.unresolved <= expected_stats.unresolved  # NaN ground (off a tile) out of reach too
     assert got_stats.evaluations <= expected_stats.evaluations
     assert np.any(got == 0.0) and np.any(np.isnan(got)) and np.sum(got > 0.0) > 100
+    # falling rays search in both (the kernel leaves rays out of reach uncast)
+    assert 100 < got_stats.searched <= expected_stats.searched
     cos_inc = incidence_cos(dem, origin, u, got)
     assert np.array_equal(cos_inc, incidence_cos(numpy_twin(dem), origin, u, got), equal_nan=True)
     assert np.array_equal(np.isnan(cos_inc), np.isnan(got)) or which == "tile"  # a hit over no posts: NaN
@@ -251,6 +253,62 @@ def test_ray_cast_is_the_numpy_march(
     )
     single = [raycast(dem, origin[i], u[i], max_range, max_iter=300)[0] for i in range(0, 600, 37)]
     assert np.array_equal(got[::37], single, equal_nan=True)
+
+
+def falling_rays(dem: Dem, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Altimeter-like rays: origins 0.1–12 km up over Mare Frigoris, the Atlas rim and random latitudes up to
+    80°, directions up to 75° from nadir."""
+    rng = np.random.default_rng(seed)
+    site = rng.integers(0, 3, n)
+    lat_deg = np.where(site == 0, 60.5, np.where(site == 1, 47.5, rng.uniform(-80.0, 80.0, n)))
+    lon_deg = np.where(site == 0, -4.6, np.where(site == 1, 44.4, rng.uniform(-180.0, 180.0, n)))
+    lat = np.radians(lat_deg + rng.uniform(-0.5, 0.5, n))
+    lon = np.radians(lon_deg + rng.uniform(-0.5, 0.5, n))
+    origin = llh_to_mcmf(lat, lon, dem.height(lat, lon) + rng.uniform(100.0, 12_000.0, n))
+    east, north, up = enu_basis(lat, lon)
+    tilt = np.radians(rng.uniform(0.0, 75.0, n))
+    az = rng.uniform(0.0, 2 * np.pi, n)
+    horiz = np.cos(az)[:, None] * north + np.sin(az)[:, None] * east
+    return origin, -np.cos(tilt)[:, None] * up + np.sin(tilt)[:, None] * horiz
+
+
+def test_falling_rays_fall_all_along_their_reach(ldem4: Dem) -> None:
+    """The premise of the search (raycast module docstring): where the bound D of a ray is positive, its
+    height above the terrain falls by at least D per metre all along its reach, so it crosses the surface
+    at most once. Sampled every 2.5 m along 10 km rays over LDEM_4."""
+    max_range, dt = 10_000.0, 2.5
+    origin, u = falling_rays(ldem4, 600, seed=21)
+    g0, rho0 = raycast_module._g(ldem4, origin)
+    lip = raycast_module._slope_bounds(ldem4, origin, max_range)
+    _, d_min = raycast_module._fall_bounds(*origin.T, *u.T, rho0, lip, max_range)
+    falling = np.flatnonzero((d_min > 0.0) & (g0 > 0.0))
+    assert falling.size > 200 and falling.size < origin.shape[0]  # not every ray: grazing ones march
+    t = np.arange(0.0, max_range + dt, dt)
+    for i in falling:
+        g, _ = raycast_module._g(ldem4, origin[i] + t[:, None] * u[i])
+        assert np.all(np.diff(g) <= -d_min[i] * dt + 1e-8), i
+
+
+def test_falling_rays_find_the_marched_crossing_in_fewer_queries(
+    ldem4: Dem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A falling ray's search lands within 10 nm of the conservative march's range (the march alone: every
+    ray's bound D forced to 0), in fewer terrain queries (7,733 against 14,514 for these 2,000 rays, each
+    with its own origin query)."""
+    max_range = 10_000.0
+    origin, u = falling_rays(ldem4, 2000, seed=22)
+    searched_stats, marched_stats = RaycastStats(), RaycastStats()
+    searched = raycast(ldem4, origin, u, max_range, stats=searched_stats)
+    with monkeypatch.context() as m:
+        m.setattr(raycast_module, "_fall_bounds", lambda ox, *a: (np.zeros(ox.size), np.zeros(ox.size)))
+        marched = raycast(numpy_twin(ldem4), origin, u, max_range, stats=marched_stats)
+    assert marched_stats.searched == 0 and searched_stats.searched > 1000
+    assert np.array_equal(np.isnan(searched), np.isnan(marched))
+    hit = np.isfinite(marched) & (marched > 0.0)
+    assert hit.sum() > 1000
+    assert np.max(np.abs(searched[hit] - marched[hit])) < 1e-8
+    assert searched_stats.unresolved == marched_stats.unresolved == 0
+    assert searched_stats.evaluations < 0.6 * marched_stats.evaluations
 
 
 def test_numpy_arctan2_loop_gives_numpy_bits() -> None:
@@ -269,8 +327,8 @@ def test_libm_atan2_fallback_is_within_an_ulp(ldem4: Dem) -> None:
     origin, u = rays(ldem4, 400, seed=7, alt=(100.0, 9_000.0), max_tilt_deg=45.0)
     heights, grid = ldem4.kernel_grid
     args = (heights, grid, *ldem4._slope_pyramid, ldem4._patch_slope_bounds, 0.6, 10_000.0, 0.01, 5000, 4)
-    numpy_atan2, _, _, _ = kernels.march_dem(origin, u, *args, kernels.ATAN2, np.empty(0))
-    libm_atan2, _, _, _ = kernels.march_dem(origin, u, *args, None, np.empty(0))
+    numpy_atan2, *_ = kernels.march_dem(origin, u, *args, kernels.ATAN2, np.empty(0))
+    libm_atan2, *_ = kernels.march_dem(origin, u, *args, None, np.empty(0))
     assert np.array_equal(np.isnan(numpy_atan2), np.isnan(libm_atan2))
     assert np.nanmax(np.abs(numpy_atan2 - libm_atan2)) < 1e-6
 
@@ -310,14 +368,14 @@ def test_rays_out_of_reach_are_answered_without_a_query(ldem4: Dem) -> None:
     rho_min = R_MOON + top[band] + 1.0 + rng.uniform(-30.0, 30.0, n)
     rho0 = max_range * np.cos(tilt) + np.sqrt(rho_min**2 - (max_range * np.sin(tilt)) ** 2)
     origin = up * rho0[:, None]
-    got, _, evaluations, _ = kernels.march_dem(origin, u, *args, kernels.ATAN2, top)
-    full, _, full_evaluations, _ = kernels.march_dem(origin, u, *args, kernels.ATAN2, np.empty(0))
+    got, _, evaluations, *_ = kernels.march_dem(origin, u, *args, kernels.ATAN2, top)
+    full, _, full_evaluations, *_ = kernels.march_dem(origin, u, *args, kernels.ATAN2, np.empty(0))
     assert np.array_equal(got, full, equal_nan=True)
     assert evaluations < full_evaluations
     # straight down from 20 km over a 4 km band top: no query at all
     high = up[:5] * (R_MOON + 20_000.0)
     down = -up[:5]
-    r, _, evaluations, _ = kernels.march_dem(high, down, *args, kernels.ATAN2, top)
+    r, _, evaluations, *_ = kernels.march_dem(high, down, *args, kernels.ATAN2, top)
     assert np.isnan(r).all() and evaluations == 0
 
 

@@ -489,6 +489,112 @@ def _out_of_reach(
     return math.sqrt(cx * cx + cy * cy + cz * cz) - R_MOON - band > 1.0
 
 
+#: Outcome of one step of a falling ray's search (:func:`_search_update`).
+_SEARCHING, _FOUND, _MISSED, _NO_ANSWER = 0, 1, 2, 3
+#: A falling ray's search stops at a point within SEARCH_TOL · tol_m of the crossing (|g| ≤ that times the
+#: ray's bound on |dg/dt|).
+SEARCH_TOL = 1e-6
+
+
+@njit(cache=True, inline="always")
+def _fall_bound(
+    ox: float,
+    oy: float,
+    oz: float,
+    ux: float,
+    uy: float,
+    uz: float,
+    rho0: float,
+    lip: float,
+    max_range_m: float,
+) -> tuple[float, float]:
+    """(fall rate of the radius at the origin f₀, lower bound D of −dg/dt over the whole ray) [m/m] for the
+    ray o + t û, 0 ≤ t ≤ ``max_range_m`` (|o| = ``rho0``), over terrain of slope bound ``lip``.
+
+    With ρ_lo = ρ₀ − f₀·s (s = ``max_range_m``; ρ is convex along a line, so it never falls faster than at
+    the origin), dρ/dt ≤ −f₀ + t/ρ_lo and the ground track moves at most (sin α₀ + t/ρ_lo)·R/ρ_lo datum
+    metres per metre, so −dg/dt ≥ D = f₀ − s/ρ_lo − (sin α₀ + s/ρ_lo)·L·R/ρ_lo. D > 0: g falls strictly
+    all along the ray, which then crosses the surface at most once (raycast module docstring)."""
+    if not math.isfinite(max_range_m):
+        return 0.0, 0.0
+    cos_v = (ox * ux + oy * uy + oz * uz) / rho0
+    fall = _maximum(-cos_v, 0.0)
+    sin_a = math.sqrt(_maximum(0.0, 1.0 - cos_v * cos_v))
+    rho_lo = _maximum(rho0 - fall * max_range_m, 1.0)
+    turn = max_range_m / rho_lo
+    return fall, fall - turn - (sin_a + turn) * lip * R_MOON / rho_lo
+
+
+@njit(cache=True, inline="always")
+def _search_point(
+    t: float,
+    g: float,
+    t_prev: float,
+    g_prev: float,
+    t_hit: float,
+    g_hit: float,
+    fall0: float,
+    d_min: float,
+    tol_m: float,
+    max_range_m: float,
+) -> float:
+    """The next point [m] of a falling ray's search: with nothing below the surface found yet, the secant
+    through its last two points above it (the first step: the origin's fall rate, as over flat ground; the
+    slope never below the ray's bound ``d_min``) plus ``tol_m``, at most to ``max_range_m``; once bracketed,
+    the regula falsi point of [t, t_hit]."""
+    if g_hit != g_hit:
+        slope = fall0 if g_prev != g_prev else _maximum((g_prev - g) / (t - t_prev), d_min)
+        step = g / slope
+        return _minimum(t + (step + tol_m), max_range_m)
+    return _clip(t_hit - g_hit * (t_hit - t) / (g_hit - g), t, t_hit)
+
+
+@njit(cache=True, inline="always")
+def _search_update(
+    tn: float,
+    gn: float,
+    t: float,
+    g: float,
+    t_prev: float,
+    g_prev: float,
+    t_hit: float,
+    g_hit: float,
+    side: int,
+    g_stop: float,
+    tol_m: float,
+    max_range_m: float,
+) -> tuple[int, float, float, float, float, float, float, int]:
+    """A falling ray's search state after the height ``gn`` [m] at its search point ``tn`` [m]: (outcome,
+    t, g, t_prev, g_prev, t_hit, g_hit, side). t, g: its point above the surface (t_prev, g_prev: the one
+    before); once bracketed, t_hit, g_hit: the one below, and ``side`` the end the last point replaced (+1
+    upper, −1 lower; Illinois: an end kept twice in a row has its height halved).
+
+    ``_FOUND`` when |gn| ≤ ``g_stop`` (t_prev = t_hit = tn, g_prev = g_hit = 0: the range is tn) or the
+    bracket is at most ``tol_m`` wide (t_prev, g_prev: its upper end; the range is interpolated in it);
+    ``_MISSED`` above the surface at ``max_range_m``; ``_NO_ANSWER`` off the terrain (NaN height)."""
+    if gn != gn:  # off the terrain: no answer
+        return _NO_ANSWER, t, g, t_prev, g_prev, t_hit, math.nan, side
+    if abs(gn) <= g_stop:
+        return _FOUND, t, g, tn, 0.0, tn, 0.0, side
+    if g_hit != g_hit:  # nothing below the surface yet
+        if gn > 0.0:
+            if tn >= max_range_m:  # still above the surface at the maximum range
+                return _MISSED, t, g, t_prev, g_prev, t_hit, g_hit, side
+            return _SEARCHING, tn, gn, t, g, t_hit, g_hit, side
+        t_hit, g_hit, side = tn, gn, -1
+    elif gn > 0.0:
+        if side > 0:
+            g_hit = 0.5 * g_hit
+        t, g, side = tn, gn, 1
+    else:
+        if side < 0:
+            g = 0.5 * g
+        t_hit, g_hit, side = tn, gn, -1
+    if t_hit - t <= tol_m:  # as narrow as a march's bracket: the range is interpolated in it
+        return _FOUND, t, g, t, g, t_hit, g_hit, side
+    return _SEARCHING, t, g, t_prev, g_prev, t_hit, g_hit, side
+
+
 @njit(cache=True, error_model="numpy")
 def march_dem(
     origin: Array,
@@ -505,7 +611,7 @@ def march_dem(
     refine: int,
     atan2,
     top: Array,
-) -> tuple[Array, int, int, int]:
+) -> tuple[Array, int, int, int, int]:
     """Range [m] along each ray from ``origin`` (R, 3) [m, Moon-fixed] along ``direction`` (R, 3, any length)
     to its first crossing of the DEM surface (NaN: none within ``max_range_m`` [m] or unresolved after
     ``max_iter`` steps; 0: the origin lies below the surface). Each ray's slope bound is the DEM's over the
@@ -521,7 +627,8 @@ def march_dem(
     (``Dem.max_height_by_sine`` with the reach's spread), or empty. A ray whose closest approach to the
     Moon's centre over [0, ``max_range_m``] stays more than 1 m above its band's top cannot meet the
     surface: it returns NaN without a terrain query, the answer the march would give.
-    Returns (range, iterations of the slowest ray, terrain point queries, unresolved rays)."""
+    Returns (range, iterations of the slowest ray, terrain point queries, unresolved rays, rays that
+    searched)."""
     grid = DemGrid(*grid_fields)
     n = origin.shape[0]
     out = np.full(n, np.nan)
@@ -562,13 +669,21 @@ def march_dem(
     for j in range(n_cast):
         i, o = cast[j], origin_of[j]
         g[i], rho[i], lip[i] = g_new[o], rho_new[o], lip_origin[o]
-    # per ray, the last step's bracket: t_prev (g_prev > 0) → t_hit (g_hit); NaN g_hit: no crossing found
+    # per ray, the last step's bracket: t_prev (g_prev > 0) → t_hit (g_hit); NaN g_hit: no crossing found.
+    # A ray whose height above the terrain falls all along its reach (fall_bound > 0: it crosses the surface
+    # at most once) searches instead of marching: while nothing below the surface is found, t_prev holds
+    # its previous point above it (NaN g_prev: none yet) for the secant through both
     t = np.zeros(n)
     t_prev, g_prev = np.zeros(n), np.full(n, np.nan)
     t_hit, g_hit = np.zeros(n), np.full(n, np.nan)
     cx, cy, cz = np.empty(n), np.empty(n), np.empty(n)  # per ray: its current point
+    fall0, d_min = np.zeros(n), np.zeros(n)  # searching rays: fall rate at the origin, its lower bound
+    searched = np.zeros(n, np.bool_)  # found by the search (no refinement)
+    side = np.zeros(n, np.int64)  # searching rays: the end of the bracket their last point replaced
+    g_stop = np.zeros(n)  # searching rays: |g| [m] that ends the search (range within SEARCH_TOL·tol_m)
     live = np.empty(n, np.intp)
     n_live = 0
+    n_searched = 0
     for j in range(n_cast):
         i = cast[j]
         if g[i] <= 0.0:
@@ -576,25 +691,45 @@ def march_dem(
         elif g[i] > 0.0:
             live[n_live] = i
             n_live += 1
+            fall0[i], d_min[i] = _fall_bound(
+                ox[i], oy[i], oz[i], u[i, 0], u[i, 1], u[i, 2], rho[i], lip[i], max_range_m
+            )
+            g_stop[i] = (SEARCH_TOL * tol_m) * d_min[i]
+            n_searched += d_min[i] > 0.0
         cx[i] = ox[i] + t[i] * u[i, 0]
         cy[i] = oy[i] + t[i] * u[i, 1]
         cz[i] = oz[i] + t[i] * u[i, 2]
 
+    unresolved = 0
     it = 0
     while n_live > 0 and it < max_iter:
         it += 1
         for j in range(n_live):
             i = live[j]
             ux, uy, uz = u[i, 0], u[i, 1], u[i, 2]
-            cos_v = (cx[i] * ux + cy[i] * uy + cz[i] * uz) / rho[i]
-            sin_a = math.sqrt(_maximum(0.0, 1.0 - cos_v * cos_v))
-            rho_lo = _maximum(rho[i] - g[i], 1.0)
-            fall = _maximum(-cos_v, 0.0)
-            k = _maximum(
-                fall + (sin_a + STEP_MAX_G * g[i] / rho_lo) * lip[i] * R_MOON / rho_lo, 1.0 / STEP_MAX_G
-            )
-            step = g[i] / k
-            t_new[j] = t[i] + _maximum(step, tol_m)
+            if d_min[i] > 0.0:
+                t_new[j] = _search_point(
+                    t[i],
+                    g[i],
+                    t_prev[i],
+                    g_prev[i],
+                    t_hit[i],
+                    g_hit[i],
+                    fall0[i],
+                    d_min[i],
+                    tol_m,
+                    max_range_m,
+                )
+            else:
+                cos_v = (cx[i] * ux + cy[i] * uy + cz[i] * uz) / rho[i]
+                sin_a = math.sqrt(_maximum(0.0, 1.0 - cos_v * cos_v))
+                rho_lo = _maximum(rho[i] - g[i], 1.0)
+                fall = _maximum(-cos_v, 0.0)
+                k = _maximum(
+                    fall + (sin_a + STEP_MAX_G * g[i] / rho_lo) * lip[i] * R_MOON / rho_lo, 1.0 / STEP_MAX_G
+                )
+                step = g[i] / k
+                t_new[j] = t[i] + _maximum(step, tol_m)
             px[j] = ox[i] + t_new[j] * ux
             py[j] = oy[i] + t_new[j] * uy
             pz[j] = oz[i] + t_new[j] * uz
@@ -603,50 +738,83 @@ def march_dem(
         still = 0
         for j in range(n_live):
             i = live[j]
-            if g_new[j] <= 0.0 or t_new[j] > max_range_m:  # crossed, or beyond the maximum range
+            tn, gn = t_new[j], g_new[j]
+            if d_min[i] > 0.0:
+                state, t[i], g[i], t_prev[i], g_prev[i], t_hit[i], g_hit[i], side[i] = _search_update(
+                    tn,
+                    gn,
+                    t[i],
+                    g[i],
+                    t_prev[i],
+                    g_prev[i],
+                    t_hit[i],
+                    g_hit[i],
+                    side[i],
+                    g_stop[i],
+                    tol_m,
+                    max_range_m,
+                )
+                if state == _SEARCHING:
+                    live[still] = i
+                    still += 1
+                elif state == _FOUND:
+                    searched[i] = True
+                elif state == _NO_ANSWER:
+                    unresolved += 1
+                continue
+            if gn <= 0.0 or tn > max_range_m:  # crossed, or beyond the maximum range
                 t_prev[i], g_prev[i] = t[i], g[i]
-                t_hit[i], g_hit[i] = t_new[j], g_new[j]
+                t_hit[i], g_hit[i] = tn, gn
             else:
                 live[still] = i
                 still += 1
-            t[i], g[i], rho[i] = t_new[j], g_new[j], rho_new[j]
+            t[i], g[i], rho[i] = tn, gn, rho_new[j]
             cx[i], cy[i], cz[i] = px[j], py[j], pz[j]
         n_live = still
-    unresolved = n_live  # unresolved rays keep g_hit = NaN: no answer
+    unresolved += n_live  # unresolved rays keep g_hit = NaN: no answer
+    for j in range(n_live):
+        g_hit[live[j]] = math.nan
 
     hit = np.empty(n, np.intp)
     n_hit = 0
+    marched = np.empty(n, np.intp)  # the hits that refine (index into hit)
+    n_marched = 0
     for i in range(n):
         if g_hit[i] <= 0.0 and out[i] != out[i]:
+            if not searched[i]:
+                marched[n_marched] = n_hit
+                n_marched += 1
             hit[n_hit] = i
             n_hit += 1
     a, b, ga, gb = np.empty(n_hit), np.empty(n_hit), np.empty(n_hit), np.empty(n_hit)
     for j in range(n_hit):
         i = hit[j]
         a[j], b[j], ga[j], gb[j] = t_prev[i], t_hit[i], g_prev[i], g_hit[i]
-    c = np.empty(n_hit)
+    c = np.empty(n_marched)
     for _ in range(refine):  # Illinois regula falsi inside the bracket [a, b], g(a) > 0 ≥ g(b)
-        for j in range(n_hit):
+        for q in range(n_marched):
+            j = marched[q]
             i = hit[j]
-            c[j] = _clip(b[j] - gb[j] * (b[j] - a[j]) / (gb[j] - ga[j]), a[j], b[j])
-            px[j] = ox[i] + c[j] * u[i, 0]
-            py[j] = oy[i] + c[j] * u[i, 1]
-            pz[j] = oz[i] + c[j] * u[i, 2]
-        _height_above_dem(px, py, pz, n_hit, heights, grid, atan2, buf, g_new, rho_new)
-        evaluations += n_hit
-        for j in range(n_hit):
-            gc = g_new[j]
+            c[q] = _clip(b[j] - gb[j] * (b[j] - a[j]) / (gb[j] - ga[j]), a[j], b[j])
+            px[q] = ox[i] + c[q] * u[i, 0]
+            py[q] = oy[i] + c[q] * u[i, 1]
+            pz[q] = oz[i] + c[q] * u[i, 2]
+        _height_above_dem(px, py, pz, n_marched, heights, grid, atan2, buf, g_new, rho_new)
+        evaluations += n_marched
+        for q in range(n_marched):
+            j = marched[q]
+            gc = g_new[q]
             if gc > 0.0:
-                a[j], ga[j] = c[j], gc
+                a[j], ga[j] = c[q], gc
                 gb[j] = 0.5 * gb[j]
             else:
                 ga[j] = 0.5 * ga[j]
-                b[j], gb[j] = c[j], gc
+                b[j], gb[j] = c[q], gc
     for j in range(n_hit):
         r = b[j] if gb[j] == ga[j] else b[j] - gb[j] * (b[j] - a[j]) / (gb[j] - ga[j])
         r = _clip(r, a[j], b[j])
         out[hit[j]] = r if r <= max_range_m else math.nan
-    return out, it, evaluations, unresolved
+    return out, it, evaluations, unresolved, n_searched
 
 
 @njit(cache=True)

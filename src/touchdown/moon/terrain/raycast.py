@@ -52,10 +52,26 @@ g shrinks by a factor ≈ (1 − sin β / k) per step, k ≈ sin β + L cos β, 
 on the latitude band's bound (0.6) 20.
 A ray starting below the surface (g ≤ 0) returns range 0.
 
+Falling rays search instead. Over the whole reach [0, s] (s = ``max_range_m``) the radius stays above
+ρ_lo = ρ₀ − f₀ s (convexity), so dρ/dt ≤ −f₀ + t/ρ_lo and the ground track moves at most
+(sin α₀ + t/ρ_lo)·R/ρ_lo datum metres per metre of ray:
+``−dg/dt ≥ D = f₀ − s/ρ_lo − (sin α₀ + s/ρ_lo)·L·R/ρ_lo`` everywhere on the ray (``kernels._fall_bound``).
+Where D > 0 — the ray falls faster than the steepest ground within reach can rise: over Mare Frigoris
+(L ≈ 0.16) any ray from ≈ 10° below the horizontal to nadir — g falls strictly all along the ray, which
+crosses the surface at most once: any point below the surface brackets *the* crossing, and no
+conservative step is needed. Such a ray steps by the secant through its last two points above the
+surface (the first step: g₀/f₀, as over flat ground; the slope never below D) plus ``tol_m``, up to
+``max_range_m`` (still above there: no crossing); once a point lies below, by Illinois regula falsi in the
+bracket. It stops where |g| ≤ SEARCH_TOL·``tol_m``·D (the range is then within SEARCH_TOL·``tol_m`` =
+10⁻⁸ m of the crossing) or the bracket is at most ``tol_m`` wide (then interpolated as the march's). Over
+the nominal descent a beam that hits takes 4.4 terrain queries instead of 8.7 (the origin's, shared by
+the beams, counted per beam), with ranges within 10 nm of the march's; ``RaycastStats.searched`` counts
+the rays that searched.
+
 Implementation. Over a :class:`~touchdown.moon.terrain.dem.Dem` held in memory the march runs in a numba
 kernel (:func:`~touchdown.moon.terrain.kernels.march_dem`: the operations below, ray by ray, the rays still
-marching advancing together so that each step's atan2 is one call of numpy's loop); every other terrain
-takes the numpy march below. Both give the same bits.
+marching or searching advancing together so that each step's atan2 is one call of numpy's loop); every
+other terrain takes the numpy march below. Both give the same bits.
 """
 
 from __future__ import annotations
@@ -70,7 +86,17 @@ from touchdown.moon.constants import R_MOON
 from touchdown.moon.frames import dot, mcmf_to_llh, norm
 from touchdown.moon.terrain.base import Terrain, surface_normal_mcmf
 from touchdown.moon.terrain.dem import Dem
-from touchdown.moon.terrain.kernels import ATAN2, STEP_MAX_G, dem_incidence_cos, march_dem
+from touchdown.moon.terrain.kernels import (
+    _FOUND,
+    _MISSED,
+    _NO_ANSWER,
+    _SEARCHING,
+    ATAN2,
+    SEARCH_TOL,
+    STEP_MAX_G,
+    dem_incidence_cos,
+    march_dem,
+)
 
 Array = NDArray[np.float64]
 
@@ -95,6 +121,9 @@ class RaycastStats:
     iterations: int = 0  # marching iterations of the slowest ray
     evaluations: int = 0  # terrain point queries in total
     unresolved: int = 0  # rays that hit ``max_iter`` (returned NaN)
+    searched: int = (
+        0  # rays whose height above the terrain falls all along their reach: searched, not marched
+    )
 
 
 def _g(terrain: Terrain, p: Array) -> tuple[Array, Array]:
@@ -186,7 +215,7 @@ def raycast(
             top = terrain.max_height_by_sine(
                 TOP_BANDS, math.ceil(_reach_rad(max_range_m) * TOP_BANDS / 2) + 1
             )
-        out, it, evaluations, unresolved = march_dem(
+        out, it, evaluations, unresolved, searched = march_dem(
             o,
             u,
             *kernel_grid,
@@ -203,6 +232,7 @@ def raycast(
         st.iterations = max(st.iterations, it)
         st.evaluations += evaluations
         st.unresolved += unresolved
+        st.searched += searched
         return out.reshape(shape)
 
     u = u / np.sqrt(np.sum(u * u, axis=-1))[:, None]
@@ -218,13 +248,22 @@ def raycast(
     t_prev = np.zeros(n)
     g_prev = np.full(n, np.nan)
     g_cur = np.full(n, np.nan)
-    # the marching rays, compacted as rays finish: components of origin, direction and current point
+    searched = np.zeros(n, dtype=bool)  # found by the search (no refinement)
+    # the rays still at work, compacted as rays finish: components of origin, direction and current point
     live = np.flatnonzero(g > 0.0)
     ox, oy, oz = (o[live, c] for c in range(3))
     ux, uy, uz = (u[live, c] for c in range(3))
     t_a = np.zeros(live.size)
     g_a, rho_a, lip_a = g[live], rho[live], lip[live]
     px, py, pz = ox + t_a * ux, oy + t_a * uy, oz + t_a * uz
+    # falling rays search (kernels._search_point): their point above the surface is t_a, g_a
+    fall0, d_min = _fall_bounds(ox, oy, oz, ux, uy, uz, rho_a, lip_a, max_range_m)
+    srch = d_min > 0.0
+    st.searched += int(np.count_nonzero(srch))
+    g_stop = (SEARCH_TOL * tol_m) * d_min
+    tp_a, gp_a = np.zeros(live.size), np.full(live.size, np.nan)  # the point above before t_a
+    th_a, gh_a = np.zeros(live.size), np.full(live.size, np.nan)  # the point below (NaN: none yet)
+    side_a = np.zeros(live.size, dtype=np.int64)
     it = 0
     while live.size and it < max_iter:
         it += 1
@@ -236,7 +275,7 @@ def raycast(
         step = g_a / k
         if local is not None:
             # rays the global bound slows (k > LOCAL_ABOVE_K) march on the local terms instead
-            j = np.flatnonzero(k > LOCAL_ABOVE_K)
+            j = np.flatnonzero((k > LOCAL_ABOVE_K) & ~srch)
             if j.size:
                 # ground track [datum m] per metre along the ray, over a step of at most g
                 c = (sin_a[j] + g_a[j] / rho_lo[j]) * R_MOON / rho_lo[j]
@@ -244,19 +283,42 @@ def raycast(
                 slope, span = local(lat_j, np.arctan2(py[j], px[j]), g_a[j] * c)
                 step[j] = np.maximum(step[j], safe_step(g_a[j], slope * c, span))
         t_new = t_a + np.maximum(step, tol_m)
+        if srch.any():
+            t_new = np.where(
+                srch,
+                _search_points(t_a, g_a, tp_a, gp_a, th_a, gh_a, fall0, d_min, tol_m, max_range_m),
+                t_new,
+            )
         px, py, pz = ox + t_new * ux, oy + t_new * uy, oz + t_new * uz
         g_new, rho_new = _g_xyz(terrain, px, py, pz)
         st.evaluations += live.size
-        done = (g_new <= 0.0) | (t_new > max_range_m)  # crossed, or beyond the maximum range
+        done = ~srch & ((g_new <= 0.0) | (t_new > max_range_m))  # crossed, or beyond the maximum range
         if done.any():
             ray = live[done]
             t_prev[ray], g_prev[ray] = t_a[done], g_a[done]
             t[ray], g_cur[ray] = t_new[done], g_new[done]
+        if srch.any():
+            state, s_t, s_g, tp_a, gp_a, th_a, gh_a, side_a = _search_updates(
+                t_new, g_new, t_a, g_a, tp_a, gp_a, th_a, gh_a, side_a, g_stop, tol_m, max_range_m
+            )
+            state = np.where(srch, state, _SEARCHING)
+            found = state == _FOUND
+            if found.any():
+                ray = live[found]
+                t_prev[ray], g_prev[ray] = tp_a[found], gp_a[found]
+                t[ray], g_cur[ray] = th_a[found], gh_a[found]
+                searched[ray] = True
+            st.unresolved += int(np.count_nonzero(state == _NO_ANSWER))
+            done |= state != _SEARCHING
+            t_new, g_new = np.where(srch, s_t, t_new), np.where(srch, s_g, g_new)
+        if done.any():
             keep = ~done
             live = live[keep]
             ox, oy, oz, ux, uy, uz = ox[keep], oy[keep], oz[keep], ux[keep], uy[keep], uz[keep]
             px, py, pz, lip_a = px[keep], py[keep], pz[keep], lip_a[keep]
             t_new, g_new, rho_new = t_new[keep], g_new[keep], rho_new[keep]
+            srch, fall0, d_min, g_stop = srch[keep], fall0[keep], d_min[keep], g_stop[keep]
+            tp_a, gp_a, th_a, gh_a, side_a = tp_a[keep], gp_a[keep], th_a[keep], gh_a[keep], side_a[keep]
         t_a, g_a, rho_a = t_new, g_new, rho_new
     st.iterations = max(st.iterations, it)
     st.unresolved += int(live.size)  # unresolved rays keep g_cur = NaN: no answer
@@ -265,17 +327,112 @@ def raycast(
     if hit.size:
         a, b = t_prev[hit], t[hit]
         ga, gb = g_prev[hit], g_cur[hit]
-        for _ in range(refine):  # Illinois regula falsi inside the bracket [a, b], g(a) > 0 ≥ g(b)
-            c = np.clip(b - gb * (b - a) / (gb - ga), a, b)
-            gc, _ = _g(terrain, o[hit] + c[:, None] * u[hit])
-            st.evaluations += hit.size
+        marched = ~searched[hit]
+        m = np.flatnonzero(marched)
+        for _ in range(
+            refine if m.size else 0
+        ):  # Illinois regula falsi in the bracket [a, b], g(a) > 0 ≥ g(b)
+            c = np.clip(b[m] - gb[m] * (b[m] - a[m]) / (gb[m] - ga[m]), a[m], b[m])
+            gc, _ = _g(terrain, o[hit[m]] + c[:, None] * u[hit[m]])
+            st.evaluations += m.size
             above = gc > 0.0
-            a, ga = np.where(above, c, a), np.where(above, gc, 0.5 * ga)
-            b, gb = np.where(above, b, c), np.where(above, 0.5 * gb, gc)
+            a[m], ga[m] = np.where(above, c, a[m]), np.where(above, gc, 0.5 * ga[m])
+            b[m], gb[m] = np.where(above, b[m], c), np.where(above, 0.5 * gb[m], gc)
         r = np.where(gb == ga, b, b - gb * (b - a) / (gb - ga))
         r = np.clip(r, a, b)
         out[hit] = np.where(r <= max_range_m, r, np.nan)
     return out.reshape(shape)
+
+
+def _fall_bounds(
+    ox: Array,
+    oy: Array,
+    oz: Array,
+    ux: Array,
+    uy: Array,
+    uz: Array,
+    rho0: Array,
+    lip: Array,
+    max_range_m: float,
+) -> tuple[Array, Array]:
+    """(f₀, D) per ray: kernels._fall_bound in the same operations."""
+    if not math.isfinite(max_range_m):
+        return np.zeros(ox.size), np.zeros(ox.size)
+    cos_v = (ox * ux + oy * uy + oz * uz) / rho0
+    fall = np.maximum(-cos_v, 0.0)
+    sin_a = np.sqrt(np.maximum(0.0, 1.0 - cos_v * cos_v))
+    rho_lo = np.maximum(rho0 - fall * max_range_m, 1.0)
+    turn = max_range_m / rho_lo
+    return fall, fall - turn - (sin_a + turn) * lip * R_MOON / rho_lo
+
+
+def _search_points(
+    t: Array,
+    g: Array,
+    t_prev: Array,
+    g_prev: Array,
+    t_hit: Array,
+    g_hit: Array,
+    fall0: Array,
+    d_min: Array,
+    tol_m: float,
+    max_range_m: float,
+) -> Array:
+    """kernels._search_point per ray, in the same operations (rays that do not search give junk)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(np.isnan(g_prev), fall0, np.maximum((g_prev - g) / (t - t_prev), d_min))
+        above = np.minimum(t + (g / slope + tol_m), max_range_m)
+        falsi = np.clip(t_hit - g_hit * (t_hit - t) / (g_hit - g), t, t_hit)
+    return np.where(np.isnan(g_hit), above, falsi)
+
+
+def _search_updates(
+    tn: Array,
+    gn: Array,
+    t: Array,
+    g: Array,
+    t_prev: Array,
+    g_prev: Array,
+    t_hit: Array,
+    g_hit: Array,
+    side: Array,
+    g_stop: Array,
+    tol_m: float,
+    max_range_m: float,
+) -> tuple[Array, ...]:
+    """kernels._search_update per ray, in the same operations: (state, t, g, t_prev, g_prev, t_hit, g_hit,
+    side)."""
+    state = np.full(tn.size, _SEARCHING, dtype=np.int64)
+    unbracketed = np.isnan(g_hit)
+    no_answer = np.isnan(gn)
+    on_surface = ~no_answer & (np.abs(gn) <= g_stop)
+    rest = ~no_answer & ~on_surface
+    rise = rest & unbracketed & (gn > 0.0)  # still above the surface, nothing below it yet
+    missed = rise & (tn >= max_range_m)
+    rise &= ~missed
+    upper = rest & ~unbracketed & (gn > 0.0)  # bracketed: the new point replaces the upper end
+    lower = rest & ~(unbracketed & (gn > 0.0)) & ~upper  # the first point below, or the lower end
+    t_prev = np.where(rise, t, t_prev)
+    g_prev = np.where(rise, g, g_prev)
+    g_hit = np.where(upper & (side > 0), 0.5 * g_hit, g_hit)
+    g = np.where(lower & ~unbracketed & (side < 0), 0.5 * g, g)
+    t = np.where(rise | upper, tn, t)
+    g = np.where(rise | upper, gn, g)
+    t_hit = np.where(lower, tn, t_hit)
+    g_hit = np.where(lower, gn, g_hit)
+    side = np.where(upper, 1, np.where(lower, -1, side))
+    narrow = (upper | lower) & (t_hit - t <= tol_m)
+    t_prev = np.where(narrow, t, t_prev)
+    g_prev = np.where(narrow, g, g_prev)
+    t_prev = np.where(on_surface, tn, t_prev)
+    t_hit = np.where(on_surface, tn, t_hit)
+    g_prev = np.where(on_surface, 0.0, g_prev)
+    g_hit = np.where(on_surface, 0.0, g_hit)
+    g_hit = np.where(no_answer, np.nan, g_hit)
+    state[narrow | on_surface] = _FOUND
+    state[missed] = _MISSED
+    state[no_answer] = _NO_ANSWER
+    return state, t, g, t_prev, g_prev, t_hit, g_hit, side
 
 
 def incidence_cos(terrain: Terrain, origin_mcmf: Array, direction_mcmf: Array, range_m: Array) -> Array:
