@@ -56,3 +56,17 @@ def test_powered_braking_matches_numpy(n: int, v_limit: float) -> None:
         assert _same(got.a_thrust_site, ref[0])
         assert _same(got.t_go_s, ref[1])
         assert np.array_equal(got.complete, ref[2])
+
+
+def test_numpy_expm1_loop_gives_numpy_bits() -> None:
+    """The braking law's kernel calls numpy's own expm1 loop (or libm's where it cannot be read)."""
+    from touchdown.fsw.guidance import _kernels
+
+    if _kernels.EXPM1 is None:
+        pytest.skip("numpy's expm1 loop is not readable here (the kernel uses libm's expm1)")
+    rng = np.random.default_rng(5)
+    for n in (1, 3, 8, 17, 1000):
+        x = np.concatenate([-rng.exponential(2.0, n - 1), [-0.0]])
+        got = x.copy()
+        _kernels._expm1_inplace(_kernels.EXPM1, got)
+        assert _same(got, np.expm1(x))

@@ -1,5 +1,6 @@
 """Compiled per-row kernels of the guidance laws, with the numpy code's operations in the same order (the
-same bits, whatever the batch). Transcendental functions stay in numpy between kernel calls.
+same bits, whatever the batch). Transcendental functions are numpy's: its own float64 ``expm1`` loop,
+called from the kernels (:data:`EXPM1`, read as ``moon.terrain.kernels`` reads ``arctan2``'s).
 """
 
 from __future__ import annotations
@@ -11,8 +12,28 @@ from numba import njit
 from numpy.typing import NDArray
 
 from touchdown._scalar import _clip, _maximum
+from touchdown.moon.terrain.kernels import numpy_loop
 
 Array = NDArray[np.float64]
+
+#: numpy's float64 expm1 loop (checked against np.expm1), or None: the kernels then call libm's expm1.
+EXPM1 = numpy_loop(np.expm1, "d->d")
+
+
+@njit(cache=True)
+def _expm1_inplace(loop, x: Array) -> None:
+    """x[:] = expm1(x) through numpy's loop (``loop``), or libm's where it is None."""
+    n = x.shape[0]
+    if loop is None:
+        for i in range(n):
+            x[i] = math.expm1(x[i])
+        return
+    args = np.empty(2, np.intp)
+    args[0] = x.ctypes.data
+    args[1] = x.ctypes.data
+    dims = np.full(1, n, np.intp)
+    steps = np.full(2, 8, np.intp)  # contiguous float64, in place (as np.expm1(x, out=x))
+    loop(args.ctypes, dims.ctypes, steps.ctypes, 0)
 
 
 @njit(cache=True, error_model="numpy")
@@ -64,6 +85,50 @@ def braking_pass(
         a_hz[i] = ahz
         cos_theta[i] = ahz / am
         expm1_arg[i] = -(v_h[i] / _maximum(cos_theta[i], 0.05)) / ve
+
+
+@njit(cache=True, error_model="numpy")
+def braking_command(
+    a_max: Array,
+    r_site: Array,
+    v_site: Array,
+    g_site: Array,
+    ve: float,
+    reference_radius: float,
+    t_go_end: float,
+    gate_altitude: float,
+    gate_rate_term: float,
+    v_limit: float,
+    tau_limit: float,
+    limited: bool,
+    complete_speed: float,
+    passes: int,
+    expm1,
+) -> tuple[Array, Array, NDArray[np.bool_]]:
+    """``PoweredBrakingGuidance.command`` in one call: (thrust acceleration (N, 3) [m/s²], burn time T (N,)
+    [s], complete (N,)) from the thrust capability ``a_max`` (N,) [m/s²] and the local state (N, 3) [m,
+    m/s, m/s²]; ``passes`` fixed-point passes (:func:`braking_pass`) with numpy's expm1 (``expm1``:
+    :data:`EXPM1`) between them."""
+    n = a_max.shape[0]
+    h, hdot, g_z = np.empty(n), np.empty(n), np.empty(n)
+    v_h, relief = np.empty(n), np.empty(n)
+    for i in range(n):
+        h[i], hdot[i], g_z[i] = r_site[i, 2], v_site[i, 2], g_site[i, 2]
+        v_h[i] = np.hypot(v_site[i, 0], v_site[i, 1])
+        relief[i] = v_h[i] * v_h[i] / (reference_radius + h[i])
+    t_go, a_z, a_hz, cos_theta = np.empty(n), np.empty(n), np.empty(n), np.ones(n)
+    arg = np.empty(n)  # −Δv/vₑ, then expm1 of it
+    braking_expm1_argument(v_h, cos_theta, ve, arg)
+    for _ in range(passes):
+        _expm1_inplace(expm1, arg)
+        braking_pass(
+            arg, a_max, h, hdot, g_z, relief, v_h, ve, t_go_end, gate_altitude, gate_rate_term, v_limit,
+            tau_limit, limited, t_go, a_z, a_hz, cos_theta,
+        )  # fmt: skip
+    complete = np.empty(n, np.bool_)
+    for i in range(n):
+        complete[i] = v_h[i] <= complete_speed or t_go[i] <= t_go_end
+    return braking_thrust(v_h, v_site, a_hz, a_z), t_go, complete
 
 
 @njit(cache=True, error_model="numpy")

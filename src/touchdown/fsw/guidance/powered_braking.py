@@ -45,6 +45,7 @@ from touchdown.fsw.guidance.base import Array, GuidanceCommand, check_state
 from touchdown.moon.constants import R_MOON
 
 _TAU_LIMIT_S = 2.0  # time constant of the descent-rate limit [s]
+_PASSES = 8  # fixed-point passes for θ: each contracts by ≈ 0.3 at Series 1 numbers
 
 
 @dataclass(frozen=True)
@@ -99,23 +100,11 @@ class PoweredBrakingGuidance:
         """Thrust acceleration [m/s²] in the local frame; ``a_max_mps2`` (N,) is the thrust capability."""
         r_site, v_site, g_site = check_state(r_site, v_site, g_site)
         p = self.params
-        a_max = np.broadcast_to(np.asarray(a_max_mps2, dtype=float), r_site.shape[:1])
-        a_max = np.maximum(a_max, 1e-9)
-        h = r_site[:, 2]
-        hdot = v_site[:, 2]
-        v_h = np.hypot(v_site[:, 0], v_site[:, 1])
-        relief = v_h * v_h / (p.reference_radius_m + h)
-        ve = p.exhaust_velocity_mps
-        n = h.shape[0]
-        t_go, a_z, a_hz, cos_theta = np.empty(n), np.empty(n), np.empty(n), np.ones(n)
-        arg = np.empty(n)  # −Δv/vₑ, then expm1 of it (the one transcendental, numpy's between the kernels)
-        _kernels.braking_expm1_argument(v_h, cos_theta, ve, arg)
-        args = (a_max, h, hdot, g_site[:, 2], relief, v_h, ve, p.t_go_end_s, p.gate_altitude_m)
-        limit = (2.0 * p.gate_vertical_rate_mps, p.max_descent_rate_mps, _TAU_LIMIT_S)
-        limited = math.isfinite(p.max_descent_rate_mps)
-        for _ in range(8):  # contracts by ≈ 0.3 per pass at Series 1 numbers
-            np.expm1(arg, out=arg)
-            _kernels.braking_pass(arg, *args, *limit, limited, t_go, a_z, a_hz, cos_theta)
-        a_thrust = _kernels.braking_thrust(v_h, v_site, a_hz, a_z)
-        complete = (v_h <= p.complete_speed_mps) | (t_go <= p.t_go_end_s)
+        a_max = np.maximum(np.broadcast_to(np.asarray(a_max_mps2, dtype=float), r_site.shape[:1]), 1e-9)
+        a_thrust, t_go, complete = _kernels.braking_command(
+            a_max, np.ascontiguousarray(r_site), np.ascontiguousarray(v_site), np.ascontiguousarray(g_site),
+            p.exhaust_velocity_mps, p.reference_radius_m, p.t_go_end_s, p.gate_altitude_m,
+            2.0 * p.gate_vertical_rate_mps, p.max_descent_rate_mps, _TAU_LIMIT_S,
+            math.isfinite(p.max_descent_rate_mps), p.complete_speed_mps, _PASSES, _kernels.EXPM1,
+        )  # fmt: skip
         return GuidanceCommand(a_thrust, t_go, complete)

@@ -102,19 +102,25 @@ def numpy_loop(ufunc: np.ufunc, signature: str = "dd->d") -> ctypes._CFuncPtr | 
 
 
 def _same_as_ufunc(loop: ctypes._CFuncPtr, ufunc: np.ufunc) -> bool:
-    """True when ``loop`` gives ``ufunc``'s bits on random and special float64 pairs, in batches of any
-    size."""
+    """True when ``loop`` gives ``ufunc``'s bits on random and special float64 inputs (pairs for a binary
+    ufunc), in batches of any size."""
     rng = np.random.default_rng(0)
-    special = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-310, -1e300, 1.7374e6])
-    y = np.concatenate([np.repeat(special, special.size), rng.normal(size=2000) * 1e6])
-    x = np.concatenate([np.tile(special, special.size), rng.normal(size=2000) * 1e6])
-    expected = ufunc(y, x)
-    for n in (1, 2, 3, 7, 8, 9, 17, y.size):
+    special = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-310, -1e300, 1.7374e6, -0.3, 1e-9])
+    if ufunc.nin == 2:
+        inputs = [
+            np.concatenate([np.repeat(special, special.size), rng.normal(size=2000) * 1e6]),
+            np.concatenate([np.tile(special, special.size), rng.normal(size=2000) * 1e6]),
+        ]
+    else:
+        inputs = [np.concatenate([special, rng.normal(size=1000) * 1e6, rng.normal(size=1000)])]
+    with np.errstate(all="ignore"):
+        expected = ufunc(*inputs)
+    for n in (1, 2, 3, 7, 8, 9, 17, inputs[0].size):
         out = np.full(n, 12345.0)
-        yy, xx = np.ascontiguousarray(y[-n:]), np.ascontiguousarray(x[-n:])
-        args = (ctypes.c_void_p * 3)(yy.ctypes.data, xx.ctypes.data, out.ctypes.data)
+        ins = [np.ascontiguousarray(v[-n:]) for v in inputs]
+        args = (ctypes.c_void_p * (len(ins) + 1))(*[v.ctypes.data for v in ins], out.ctypes.data)
         dims = (ctypes.c_ssize_t * 1)(n)
-        steps = (ctypes.c_ssize_t * 3)(8, 8, 8)
+        steps = (ctypes.c_ssize_t * (len(ins) + 1))(*([8] * (len(ins) + 1)))
         loop(args, dims, steps, None)
         if not np.array_equal(out, expected[-n:], equal_nan=True):
             return False
