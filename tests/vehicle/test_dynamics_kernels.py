@@ -2,11 +2,14 @@
 
 The oracle below is the numpy code of ``RigidBodyDynamics.derivative``, ``sim.integrate.rk4_step`` and the
 simulator's quaternion renormalisation as they were before the kernels (commit 49e95b7), kept here
-verbatim in substance: same operations, same order. Random states and commands, every vehicle preset
+verbatim in substance: same operations, same order; since then the RK4 step takes the engine levels at its
+stages in closed form (``_exact_lag``). Random states and commands, every vehicle preset
 (lagged and unlagged engines), thrust faults, dry tanks, out-of-range commands and signed zeros.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -126,8 +129,32 @@ def _old_derivative(veh, gravity, t, x, cmd, ok):
     return xdot
 
 
+def _exact_lag(veh, x, cmd, ok, h):
+    """The engine levels at the stages' instants in closed form, η = u + (η₀ − u) e^(−τ/T_lag) (libm's exp),
+    as the RK4 step takes them since the exact-lag change (before it, RK4 integrated the lag)."""
+    lag = veh.lag_s
+    lagged = np.flatnonzero(lag > 0.0)
+    if lagged.size == 0:
+        return None
+    tmin, tmax = veh.throttle_limits
+    eta_cmd = np.where(cmd.engine_on & ok[:, None], np.clip(cmd.throttle, tmin, tmax), 0.0)
+    u, eta0 = eta_cmd[:, lagged], x[:, ETA0 + lagged]
+    hh = np.broadcast_to(np.asarray(h, dtype=float), (x.shape[0],))
+    il = 1.0 / lag[lagged]
+    half = np.array([[math.exp(-(0.5 * hi) * li) for li in il] for hi in hh])
+    full = np.array([[math.exp(-hi * li) for li in il] for hi in hh])
+    at_half, at_end = u + (eta0 - u) * half, u + (eta0 - u) * full
+
+    def exact(state, whole):
+        state[:, ETA0 + lagged] = at_end if whole else at_half
+
+    return exact
+
+
 def _old_step(veh, gravity, t, x, cmd, ok, h):
-    x1 = rk4_step(lambda tt, xx: _old_derivative(veh, gravity, tt, xx, cmd, ok), t, x, h)
+    x1 = rk4_step(
+        lambda tt, xx: _old_derivative(veh, gravity, tt, xx, cmd, ok), t, x, h, _exact_lag(veh, x, cmd, ok, h)
+    )
     q = x1[:, Q]
     x1[:, Q] = q / np.sqrt(q[:, 0] ** 2 + q[:, 1] ** 2 + q[:, 2] ** 2 + q[:, 3] ** 2)[:, None]
     return x1

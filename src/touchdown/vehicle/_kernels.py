@@ -80,6 +80,20 @@ def drive_rows(throttle, engine_on, torque, prop_ok, c, eta_cmd, tau_rcs, mdot_r
         mdot_rcs[i] = (abs(tau_rcs[i, 0]) + abs(tau_rcs[i, 1]) + abs(tau_rcs[i, 2])) * c.rcs_flow_per_nm
 
 
+@njit(cache=True, error_model="numpy")
+def lag_decay(h: Array, inv_lag: Array) -> tuple[Array, Array]:
+    """exp(−(h/2)/τ) and exp(−h/τ) (N, E) for step lengths ``h`` (N,) [s] and 1/τ ``inv_lag`` (E,) [1/s]: the
+    part of a first-order lag's initial error left half-way through and at the end of a step (libm's exp,
+    as :func:`eom_rows` computes them)."""
+    n, n_eng = h.shape[0], inv_lag.shape[0]
+    half, full = np.empty((n, n_eng)), np.empty((n, n_eng))
+    for i in range(n):
+        for e in range(n_eng):
+            half[i, e] = math.exp(-(0.5 * h[i]) * inv_lag[e])
+            full[i, e] = math.exp(-h[i] * inv_lag[e])
+    return half, full
+
+
 #: Rows a block of :func:`eom_rows` computes side by side (its work arrays stay in the L2 cache).
 LANES = 128
 
@@ -97,6 +111,11 @@ def eom_rows(
 
     Writes into ``out`` (N, 14 + E) ẋ, or the state after the step with the attitude quaternion
     renormalised.
+
+    Engine lag in the RK4 step: the thrust level follows its held command u exactly, η(τ) = u + (η₀ − u)
+    e^(−τ/T_lag) (a first-order lag under a zero-order hold), so each stage evaluates the forces at the
+    level of its own instant (τ = 0, h/2, h/2, h) and the step ends on the exact level; the rest of the
+    state takes the classical RK4 combination. The step is then not bound by the lag's time constant.
 
     Rows go through in blocks of up to ``LANES``, every quantity held as a (…, LANES) array, so each
     operation below is a loop over the block's rows that the compiler turns into vector instructions
@@ -130,6 +149,8 @@ def eom_rows(
     load = np.empty((6, LANES))  # engine force [N], then total torque [N·m], body axes
     flow = np.empty(LANES)  # engine propellant flow [kg/s]
     grav = np.zeros((3, LANES))  # gravitational acceleration [m/s²]
+    dec_half = np.empty((n_eng, LANES))  # lag decay over half the step, exp(−(h/2)/T_lag)
+    dec_full = np.empty((n_eng, LANES))  # and over the whole step
     for i0 in range(0, n, LANES):
         w = min(LANES, n - i0)  # rows in this block
         for r in range(w):
@@ -146,6 +167,19 @@ def eom_rows(
             mrcs[r] = mdot_rcs[i]
             pf[r] = 1.0 if prop_ok[i] else 0.0
             hh[r] = h[i] if stages > 1 else 0.0
+        if stages > 1:
+            for e in range(n_eng):
+                if has_lag[e]:
+                    il = inv_lag[e]
+                    h_prev = math.nan
+                    d_half = d_full = 0.0
+                    for r in range(w):  # the steps of a batch are mostly equal: one exp pair per length
+                        if hh[r] != h_prev:
+                            h_prev = hh[r]
+                            d_half = math.exp(-(0.5 * h_prev) * il)
+                            d_full = math.exp(-h_prev * il)
+                        dec_half[e, r] = d_half
+                        dec_full[e, r] = d_full
 
         for s in range(stages):
             # the stage's state: x, x + h/2 k1, x + h/2 k2, x + h k3
@@ -159,6 +193,12 @@ def eom_rows(
                 else:
                     for r in range(w):
                         xs[j, r] = x0[j, r] + hh[r] * k[2, j, r]
+            if s > 0:  # a lagged engine's level at the stage's instant, exactly
+                for e in range(n_eng):
+                    if has_lag[e]:
+                        dec = dec_half if s < 3 else dec_full
+                        for r in range(w):
+                            xs[14 + e, r] = u[e, r] + (x0[14 + e, r] - u[e, r]) * dec[e, r]
 
             # thrust: the lagged level, or the command if no lag; zero when dry; scaled by a fault
             for e in range(n_eng):
@@ -257,6 +297,10 @@ def eom_rows(
                     x1[j, r] = x0[j, r] + (hh[r] / 6.0) * (
                         k[0, j, r] + 2.0 * k[1, j, r] + 2.0 * k[2, j, r] + k[3, j, r]
                     )
+            for e in range(n_eng):
+                if has_lag[e]:
+                    for r in range(w):
+                        x1[14 + e, r] = u[e, r] + (x0[14 + e, r] - u[e, r]) * dec_full[e, r]
             for r in range(w):
                 qn = math.sqrt(
                     x1[6, r] * x1[6, r] + x1[7, r] * x1[7, r] + x1[8, r] * x1[8, r] + x1[9, r] * x1[9, r]

@@ -197,7 +197,13 @@ class RigidBodyDynamics:
         x = np.ascontiguousarray(x, dtype=float)
         if self._g_code == _kernels.GIVEN_GRAVITY:
             drive = self.drive(cmd, propellant_ok)
-            x1 = rk4_step(lambda tt, xx: self.derivative(tt, xx, None, None, drive), t, x, h)
+            x1 = rk4_step(
+                lambda tt, xx: self.derivative(tt, xx, None, None, drive),
+                t,
+                x,
+                h,
+                self._exact_lag(x, drive, h),
+            )
             q = x1[:, Q]
             x1[:, Q] = q / np.sqrt(q[:, 0] ** 2 + q[:, 1] ** 2 + q[:, 2] ** 2 + q[:, 3] ** 2)[:, None]
             return x1
@@ -208,6 +214,25 @@ class RigidBodyDynamics:
         x1 = np.empty_like(x)
         self._eom(4, x, hh, eta_cmd, ok, tau_rcs, mdot_rcs, cmd.thrust_scale, _NO_GRAVITY, x1)
         return x1
+
+    def _exact_lag(self, x: Array, drive: Drive, h: float | Array):
+        """The ``exact`` hook of ``rk4_step``: each lagged engine's level η = u + (η₀ − u) e^(−τ/T_lag) at the
+        stage's instant τ (h/2, h) from the step's start level η₀ and held command u (as ``eom_rows``)."""
+        lagged = np.flatnonzero(self.has_lag)
+        if lagged.size == 0:
+            return None
+        n = x.shape[0]
+        hh = np.ascontiguousarray(np.broadcast_to(np.asarray(h, dtype=float), (n,)))
+        half, full = _kernels.lag_decay(hh, np.ascontiguousarray(self.inv_lag[lagged], dtype=float))
+        u = _rows(drive.eta_cmd, n, self.n_engines)[:, lagged]
+        eta0 = x[:, ETA0 + lagged]
+        at_half, at_end = u + (eta0 - u) * half, u + (eta0 - u) * full
+        cols = ETA0 + lagged
+
+        def exact(state: Array, whole: bool) -> None:
+            state[:, cols] = at_end if whole else at_half
+
+        return exact
 
     def _eom(
         self,
