@@ -15,6 +15,7 @@ from touchdown.moon.frames import (
     dot,
     enu_basis,
     mci_to_mcmf,
+    mcmf_to_llh,
     mcmf_to_mci,
     norm,
     quat_conjugate,
@@ -49,6 +50,22 @@ def _state(rng, n):
     r *= ((R_MOON + rng.uniform(0.0, 2e4, n)) / np.linalg.norm(r, axis=1))[:, None]
     v = rng.normal(0.0, 800.0, (n, 3))
     return r, v
+
+
+def test_enu_trig_is_the_sine_and_cosine_of_latitude_and_longitude() -> None:
+    """The local basis's sines and cosines straight from the position agree with numpy's sin and cos of the
+    atan2 angles to rounding, poles and the antimeridian included."""
+    rng = np.random.default_rng(8)
+    r, _ = _state(rng, 2000)
+    r[:3] = [[0.0, 0.0, R_MOON], [0.0, 0.0, -R_MOON], [-R_MOON, 0.0, 0.0]]
+    r[3] = [-R_MOON, -0.0, 1.0]
+    for t in (0.0, 431.7):
+        theta = rotation_angle(t)
+        got = kn.enu_trig_rows(r, float(np.cos(theta)), float(np.sin(theta)))
+        lat, lon, _ = mcmf_to_llh(mci_to_mcmf(r, t))
+        for a, b in zip(got, (np.sin(lat), np.cos(lat), np.sin(lon), np.cos(lon)), strict=True):
+            assert np.max(np.abs(a - b)) < 4e-16
+        assert got[2][0] == 0.0 and got[3][0] == 1.0  # longitude 0 over the pole
 
 
 @pytest.mark.parametrize("n", [1, 4, 300])

@@ -22,6 +22,26 @@ Mask = NDArray[np.bool_]
 
 
 @njit(cache=True, error_model="numpy")
+def enu_trig_rows(r_mci: Array, cos_t: float, sin_t: float) -> tuple[Array, Array, Array, Array]:
+    """sin, cos of the geocentric latitude and of the longitude (N,) of the positions ``r_mci`` (N, 3) [m]
+    turned Moon-fixed by the rotation angle (``cos_t``, ``sin_t``): z/ρ, ρ_xy/ρ, y/ρ_xy, x/ρ_xy with no
+    transcendental (numpy's sin and cos of the angles cost ≈ 8 ns an element); longitude 0 over a pole."""
+    n = r_mci.shape[0]
+    slat, clat, slon, clon = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    for i in range(n):
+        r0, r1 = r_mci[i, 0], r_mci[i, 1]
+        x, y, z = cos_t * r0 + sin_t * r1, -sin_t * r0 + cos_t * r1, r_mci[i, 2]
+        rxy = math.hypot(x, y)
+        rho = math.hypot(rxy, z)
+        slat[i], clat[i] = z / rho, rxy / rho
+        if rxy > 0.0:
+            slon[i], clon[i] = y / rxy, x / rxy
+        else:
+            slon[i], clon[i] = 0.0, 1.0
+    return slat, clat, slon, clon
+
+
+@njit(cache=True, error_model="numpy")
 def local_state_rows(
     r_mci: Array,
     v_mci: Array,

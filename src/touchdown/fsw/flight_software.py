@@ -249,20 +249,20 @@ class FlightSoftware:
     def _local_state(
         self, lat: Array, lon: Array, altitude: Array
     ) -> tuple[Array, Array, Array, tuple[Array, Array, Array]]:
-        """:meth:`local_state` at the estimated (lat, lon, altitude) of this tick."""
+        """:meth:`local_state` at the estimated (lat, lon, altitude) of this tick (the basis from the
+        estimated position itself: the sines and cosines of its latitude and longitude without the angles)."""
         theta = rotation_angle(self.nav.t)
-        g_mci = self.gravity.acceleration(self.nav.r_mci)
+        cos_t, sin_t = float(np.cos(theta)), float(np.sin(theta))
+        r_mci = self.nav.r_mci
+        g_mci = self.gravity.acceleration(r_mci)
         v, g, east, north, up = _kernels.local_state_rows(
-            self.nav.r_mci,
+            r_mci,
             self.nav.v_mci,
             g_mci,
             OMEGA_MOON,
-            float(np.cos(theta)),
-            float(np.sin(theta)),
-            np.sin(lat),
-            np.cos(lat),
-            np.sin(lon),
-            np.cos(lon),
+            cos_t,
+            sin_t,
+            *_kernels.enu_trig_rows(r_mci, cos_t, sin_t),
         )
         r = np.zeros((self.n, 3))
         r[:, 2] = altitude
