@@ -254,3 +254,30 @@ def llh_parts_rows(r: Array, radius: float) -> tuple[Array, Array, Array, Array,
         x[i], y[i], z[i], rxy[i] = a, b, c, rho
         h[i] = math.sqrt(rho * rho + c * c) - radius
     return x, y, z, rxy, h
+
+
+#: Below this angle [rad] :func:`small_angle_sincos` sums Taylor series (truncation < 10⁻²⁰ relative).
+SMALL_ANGLE = 0.0625
+
+
+@njit(cache=True, error_model="numpy")
+def small_angle_sincos(x: Array) -> tuple[Array, Array]:
+    """sin and cos of the angles ``x`` (any shape) [rad]: Taylor series to x⁹ and x¹⁰ (Horner) where
+    |x| ≤ :data:`SMALL_ANGLE` — the attitude increments of one tick, where numpy's sin and cos cost ≈ 8 ns an
+    element — else the C library's. Within an ulp or so of numpy's (test); NaN stays NaN."""
+    flat = x.reshape(-1)
+    s, c = np.empty(flat.shape[0]), np.empty(flat.shape[0])
+    for i in range(flat.shape[0]):
+        a = flat[i]
+        if abs(a) <= SMALL_ANGLE:
+            a2 = a * a
+            s[i] = a + a * a2 * (
+                -1.0 / 6.0 + a2 * (1.0 / 120.0 + a2 * (-1.0 / 5040.0 + a2 * (1.0 / 362880.0)))
+            )
+            c[i] = 1.0 + a2 * (
+                -0.5
+                + a2 * (1.0 / 24.0 + a2 * (-1.0 / 720.0 + a2 * (1.0 / 40320.0 + a2 * (-1.0 / 3628800.0))))
+            )
+        else:
+            s[i], c[i] = math.sin(a), math.cos(a)
+    return s.reshape(x.shape), c.reshape(x.shape)

@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 from touchdown.fsw.navigation import _kernels
 from touchdown.fsw.navigation.gating import Gate, GateEvents, GateParams
 from touchdown.fsw.navigation.onboard_map import OnboardMap
+from touchdown.moon._frames_kernels import small_angle_sincos
 from touchdown.moon.constants import GM_MOON, OMEGA_MOON, R_MOON
 from touchdown.moon.frames import (
     cross,
@@ -175,17 +176,18 @@ class NavigationFilter:
             _kernels.accumulate_coast(
                 self._cal_dv, self._cal_t, imu.delta_v_body_mps, free_fall, imu.accel_valid, dt
             )
-        # attitude from the gyro's Δθ (sines and cosines of the half angles by numpy), the velocity
+        # attitude from the gyro's Δθ (sines and cosines of the half angles: small-angle series), the velocity
         # increment rotated by the mid-interval attitude, position and velocity with the gravity at both ends
         dth, ang, half = _kernels.strapdown_increments(imu.delta_theta_body_rad, imu.gyro_valid, self.w, dt)
         r0 = self.x[:, IR]
         g0 = self.gravity.acceleration(r0)
+        sin_half, cos_half = small_angle_sincos(half)
         self.q, self.w, dv, r1 = _kernels.strapdown_attitude(
             self.q,
             dth,
             ang,
-            np.sin(half),
-            np.cos(half),
+            sin_half,
+            cos_half,
             dt,
             imu.delta_v_body_mps,
             self.accel_bias_body,
