@@ -82,7 +82,11 @@ def main() -> None:
     args = ap.parse_args()
     data_dir = os.environ.get("TOUCHDOWN_DATA")
     print(f"machine: {machine()}")
-    print(f"scenario: {args.scenario} (full flight software, summaries only); data: {data_dir or 'default'}")
+    sc = load_scenario(args.scenario).scenario
+    print(
+        f"scenario: {args.scenario} (full flight software at {sc.fsw.rate_hz:g} Hz, truth RK4 step "
+        f"{sc.sim.dt_s:g} s, summaries only); data: {data_dir or 'default'}"
+    )
     print(
         f"{'runs':>7} {'workers':>7} {'wall [s]':>9} {'runs/s':>8} {'sim s/wall s':>13} "
         f"{'flight [s]':>10} {'landed':>7} {'peak MiB (main / worker)':>25}"

@@ -10,7 +10,7 @@ import pytest
 from numba import njit
 from scipy.special import ndtri
 
-from touchdown.noise import _bits, _ndtri, _ndtri_inplace, normal, run_keys, stream_id, uniform
+from touchdown.noise import LOG, _bits, _ndtri, _ndtri_inplace, normal, run_keys, stream_id, uniform
 
 
 def _uniform_numpy(keys, stream, tick, shape):
@@ -76,7 +76,10 @@ def _x_is_8() -> float:
 
 
 def test_ndtri_is_scipys_bit_for_bit() -> None:
-    """The inlined ndtri, scalar and array kernels, against scipy.special.ndtri."""
+    """The inlined ndtri, scalar and array kernels, against scipy.special.ndtri: bit for bit with libm's log
+    (the scalar kernel, and the array kernel without numpy's loop); with numpy's SIMD log loop (what the
+    draws use) within 4 ulp, and bit for bit on all but ≈ 1 in 18,000 of the tail draws, where numpy's
+    log differs from libm's in the last bit."""
     rng = np.random.default_rng(2024)
     grid = _on_the_grid(rng.integers(0, 1 << 53, 1_200_000, dtype=np.uint64))
     k = np.arange(100_000, dtype=np.float64)
@@ -99,17 +102,23 @@ def test_ndtri_is_scipys_bit_for_bit() -> None:
     ]:
         ref = ndtri(u).view(np.uint64)
         v = u.copy()
-        _ndtri_inplace(v)
+        _ndtri_inplace(v, None)
         assert np.array_equal(v.view(np.uint64), ref), name
         assert np.array_equal(_ndtri_each(u).view(np.uint64), ref), name
+        fast = u.copy()
+        _ndtri_inplace(fast, LOG)
+        same = fast.view(np.uint64) == ref
+        assert np.mean(same) > 0.9999, name
+        r = ndtri(u)
+        assert np.all(np.abs(fast[~same] - r[~same]) <= 4 * np.spacing(np.abs(r[~same]))), name
 
 
 def test_ndtri_inplace_bits_do_not_depend_on_the_array() -> None:
     u = _on_the_grid(np.random.default_rng(5).integers(0, 1 << 53, 1001, dtype=np.uint64))
     whole = u.copy()
-    _ndtri_inplace(whole)
+    _ndtri_inplace(whole, LOG)
     for lo, hi in [(0, 1), (3, 4), (1, 8), (5, 38), (100, 1001)]:
         part = u[lo:hi].copy()
-        _ndtri_inplace(part)
+        _ndtri_inplace(part, LOG)
         assert np.array_equal(part.view(np.uint64), whole[lo:hi].view(np.uint64))
-    _ndtri_inplace(np.empty(0))
+    _ndtri_inplace(np.empty(0), LOG)

@@ -1,6 +1,6 @@
 """Compiled per-row kernels of the guidance laws, with the numpy code's operations in the same order (the
 same bits, whatever the batch). Transcendental functions are numpy's: its own float64 ``expm1`` loop,
-called from the kernels (:data:`EXPM1`, read as ``moon.terrain.kernels`` reads ``arctan2``'s).
+called from the kernels (:data:`EXPM1`, read by ``touchdown._ufunc_loops``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from numba import njit
 from numpy.typing import NDArray
 
 from touchdown._scalar import _clip, _maximum
-from touchdown.moon.terrain.kernels import numpy_loop
+from touchdown._ufunc_loops import numpy_loop, unary_inplace
 
 Array = NDArray[np.float64]
 
@@ -23,17 +23,11 @@ EXPM1 = numpy_loop(np.expm1, "d->d")
 @njit(cache=True)
 def _expm1_inplace(loop, x: Array) -> None:
     """x[:] = expm1(x) through numpy's loop (``loop``), or libm's where it is None."""
-    n = x.shape[0]
     if loop is None:
-        for i in range(n):
+        for i in range(x.shape[0]):
             x[i] = math.expm1(x[i])
         return
-    args = np.empty(2, np.intp)
-    args[0] = x.ctypes.data
-    args[1] = x.ctypes.data
-    dims = np.full(1, n, np.intp)
-    steps = np.full(2, 8, np.intp)  # contiguous float64, in place (as np.expm1(x, out=x))
-    loop(args.ctypes, dims.ctypes, steps.ctypes, 0)
+    unary_inplace(loop, x, x.shape[0])
 
 
 @njit(cache=True, error_model="numpy")

@@ -10,14 +10,13 @@ numpy's float64 ``arctan2`` is a SIMD loop (SVML on AVX-512 CPUs) whose last bit
 ``atan2`` (what ``math.atan2`` compiles to) on a few percent of points, and it is also ≈ 6× faster per
 point. The kernels therefore call numpy's own arctan2 loop, taken from the ufunc's loop table (public C
 API, ``PyUFuncObject.functions``), on batches of points: one call per marching step for all the rays
-still marching. :func:`numpy_loop` checks the table's layout and the loop's results against
-``np.arctan2`` before handing it over; where either check fails, the kernels call libm's atan2 instead
+still marching. ``touchdown._ufunc_loops.numpy_loop`` checks the table's layout and the loop's results
+against ``np.arctan2`` before handing it over; where either check fails, the kernels call libm's atan2 instead
 (latitudes and longitudes may then differ from numpy's in the last bit, and a warning says so).
 """
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import math
 from typing import NamedTuple
@@ -26,16 +25,13 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from touchdown._ufunc_loops import numpy_loop
 from touchdown.moon.constants import R_MOON
 
 log = logging.getLogger(__name__)
 
 Array = NDArray[np.float64]
 
-#: A numpy inner loop: ``void loop(char **args, npy_intp *dimensions, npy_intp *steps, void *data)``.
-UFUNC_LOOP = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
-
-_NPY_DOUBLE = 12  # numpy's type number of float64 (NPY_DOUBLE)
 _HALF_PI_TOL = math.pi / 2 + 1e-12  # |lat| beyond this is off every grid [rad] (Dem._on_grid)
 _PIXEL_TOL = 1e-9  # tolerance of the grid-edge tests [pixel] (Dem._on_grid)
 #: Longest conservative step of the ray march, in units of the height above the terrain g: it bounds how far
@@ -68,66 +64,7 @@ class DemGrid(NamedTuple):
 # numpy's arctan2 loop
 
 
-def numpy_loop(ufunc: np.ufunc, signature: str = "dd->d") -> ctypes._CFuncPtr | None:
-    """numpy's inner loop of ``ufunc`` for float64 ``signature``, or None where the loop table cannot be
-    read safely (layout not as expected, loop data in use, or results unlike the ufunc's)."""
-    try:
-        index = ufunc.types.index(signature)
-    except ValueError:
-        return None
-    nargs = ufunc.nin + ufunc.nout
-    base = id(ufunc)
-    # PyUFuncObject: PyObject_HEAD (16 bytes); int nin, nout, nargs, identity; functions; data; int ntypes,
-    # reserved1; const char *name; const char *types
-    if (
-        ctypes.c_int.from_address(base + 16).value != ufunc.nin
-        or ctypes.c_int.from_address(base + 20).value != ufunc.nout
-        or ctypes.c_int.from_address(base + 24).value != nargs
-        or ctypes.c_int.from_address(base + 48).value != ufunc.ntypes
-        or ctypes.c_char_p.from_address(base + 56).value != ufunc.__name__.encode()
-    ):
-        return None
-    type_codes = ctypes.c_void_p.from_address(base + 64).value
-    codes = ctypes.string_at(type_codes + index * nargs, nargs)
-    if any(c != _NPY_DOUBLE for c in codes):
-        return None
-    functions = ctypes.c_void_p.from_address(base + 32).value
-    data = ctypes.c_void_p.from_address(base + 40).value
-    if not functions or (data and ctypes.c_void_p.from_address(data + 8 * index).value):
-        return None
-    loop = UFUNC_LOOP(ctypes.c_void_p.from_address(functions + 8 * index).value)
-    if not _same_as_ufunc(loop, ufunc):
-        return None
-    return loop
-
-
-def _same_as_ufunc(loop: ctypes._CFuncPtr, ufunc: np.ufunc) -> bool:
-    """True when ``loop`` gives ``ufunc``'s bits on random and special float64 inputs (pairs for a binary
-    ufunc), in batches of any size."""
-    rng = np.random.default_rng(0)
-    special = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-310, -1e300, 1.7374e6, -0.3, 1e-9])
-    if ufunc.nin == 2:
-        inputs = [
-            np.concatenate([np.repeat(special, special.size), rng.normal(size=2000) * 1e6]),
-            np.concatenate([np.tile(special, special.size), rng.normal(size=2000) * 1e6]),
-        ]
-    else:
-        inputs = [np.concatenate([special, rng.normal(size=1000) * 1e6, rng.normal(size=1000)])]
-    with np.errstate(all="ignore"):
-        expected = ufunc(*inputs)
-    for n in (1, 2, 3, 7, 8, 9, 17, inputs[0].size):
-        out = np.full(n, 12345.0)
-        ins = [np.ascontiguousarray(v[-n:]) for v in inputs]
-        args = (ctypes.c_void_p * (len(ins) + 1))(*[v.ctypes.data for v in ins], out.ctypes.data)
-        dims = (ctypes.c_ssize_t * 1)(n)
-        steps = (ctypes.c_ssize_t * (len(ins) + 1))(*([8] * (len(ins) + 1)))
-        loop(args, dims, steps, None)
-        if not np.array_equal(out, expected[-n:], equal_nan=True):
-            return False
-    return True
-
-
-def _atan2_loop() -> ctypes._CFuncPtr | None:
+def _atan2_loop():
     loop = numpy_loop(np.arctan2)
     if loop is None:
         log.warning(
