@@ -239,18 +239,17 @@ class FlightSoftware:
     def local_state(self) -> tuple[Array, Array, Array, tuple[Array, Array, Array]]:
         """Estimated state in the local east-north-up frame below the vehicle: r = (0, 0, altitude above the
         believed terrain), v and g in local axes, and the basis (east, north, up) in MCMF."""
-        return self._local_state(*self._position_estimate())
+        return self._local_state(self._position_estimate()[2])
 
     def _position_estimate(self) -> tuple[Array, Array, Array]:
         """Estimated latitude, longitude [rad] and altitude above the believed terrain below [m]."""
         lat, lon, h = self.nav.llh()
         return lat, lon, h - self.nav.believed_terrain_m(lat, lon)
 
-    def _local_state(
-        self, lat: Array, lon: Array, altitude: Array
-    ) -> tuple[Array, Array, Array, tuple[Array, Array, Array]]:
-        """:meth:`local_state` at the estimated (lat, lon, altitude) of this tick (the basis from the
-        estimated position itself: the sines and cosines of its latitude and longitude without the angles)."""
+    def _local_state(self, altitude: Array) -> tuple[Array, Array, Array, tuple[Array, Array, Array]]:
+        """:meth:`local_state` at this tick's estimate, ``altitude`` (N,) [m] above the believed terrain (the
+        basis from the estimated position itself: the sines and cosines of its latitude and longitude
+        without the angles)."""
         theta = rotation_angle(self.nav.t)
         cos_t, sin_t = float(np.cos(theta)), float(np.sin(theta))
         r_mci = self.nav.r_mci
@@ -293,7 +292,7 @@ class FlightSoftware:
                 extra["a_max_mps2"] = capacity / np.maximum(self.mass_kg[sel], 1e-9)
             if getattr(law, "frame", "site") == "local":
                 if "local" not in frames:
-                    frames["local"] = self._local_state(*frames["llh"])
+                    frames["local"] = self._local_state(frames["llh"][2])
                 r, v, g, basis = frames["local"]
                 if idx.size == self.n:
                     cmd = law.command(t_s, r, v, g, **extra)
