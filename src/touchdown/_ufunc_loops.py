@@ -92,3 +92,15 @@ def unary_inplace(loop, x: Array, n: int) -> None:
     dims = np.full(1, n, np.intp)
     steps = np.full(2, 8, np.intp)  # contiguous float64
     loop(args.ctypes, dims.ctypes, steps.ctypes, 0)
+
+
+@njit(cache=True)
+def binary(loop, a: Array, b: Array, out: Array, n: int) -> None:
+    """out[:n] = f(a[:n], b[:n]) through numpy's binary float64 loop ``loop`` (as ``f(a, b, out=out)``)."""
+    args = np.empty(3, np.intp)
+    args[0] = a.ctypes.data
+    args[1] = b.ctypes.data
+    args[2] = out.ctypes.data
+    dims = np.full(1, n, np.intp)
+    steps = np.full(3, 8, np.intp)  # contiguous float64
+    loop(args.ctypes, dims.ctypes, steps.ctypes, 0)

@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from touchdown._ufunc_loops import numpy_loop
+from touchdown._ufunc_loops import binary, numpy_loop
 from touchdown.moon.constants import R_MOON
 
 log = logging.getLogger(__name__)
@@ -85,13 +85,7 @@ def _atan2(loop, y: Array, x: Array, out: Array, n: int) -> None:
         for i in range(n):
             out[i] = math.atan2(y[i], x[i])
         return
-    args = np.empty(3, np.intp)
-    args[0] = y.ctypes.data
-    args[1] = x.ctypes.data
-    args[2] = out.ctypes.data
-    dims = np.full(1, n, np.intp)
-    steps = np.full(3, 8, np.intp)  # contiguous float64
-    loop(args.ctypes, dims.ctypes, steps.ctypes, 0)
+    binary(loop, y, x, out, n)
 
 
 # --------------------------------------------------------------------------------------------------
