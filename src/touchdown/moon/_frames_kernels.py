@@ -266,18 +266,20 @@ def small_angle_sincos(x: Array) -> tuple[Array, Array]:
     |x| ≤ :data:`SMALL_ANGLE` — the attitude increments of one tick, where numpy's sin and cos cost ≈ 8 ns an
     element — else the C library's. Within an ulp or so of numpy's (test); NaN stays NaN."""
     flat = x.reshape(-1)
-    s, c = np.empty(flat.shape[0]), np.empty(flat.shape[0])
-    for i in range(flat.shape[0]):
+    n = flat.shape[0]
+    s, c = np.empty(n), np.empty(n)
+    large = 0
+    for i in range(n):  # the series everywhere (no branch: the loop vectorises) …
         a = flat[i]
-        if abs(a) <= SMALL_ANGLE:
-            a2 = a * a
-            s[i] = a + a * a2 * (
-                -1.0 / 6.0 + a2 * (1.0 / 120.0 + a2 * (-1.0 / 5040.0 + a2 * (1.0 / 362880.0)))
-            )
-            c[i] = 1.0 + a2 * (
-                -0.5
-                + a2 * (1.0 / 24.0 + a2 * (-1.0 / 720.0 + a2 * (1.0 / 40320.0 + a2 * (-1.0 / 3628800.0))))
-            )
-        else:
-            s[i], c[i] = math.sin(a), math.cos(a)
+        a2 = a * a
+        s[i] = a + a * a2 * (-1.0 / 6.0 + a2 * (1.0 / 120.0 + a2 * (-1.0 / 5040.0 + a2 * (1.0 / 362880.0))))
+        c[i] = 1.0 + a2 * (
+            -0.5 + a2 * (1.0 / 24.0 + a2 * (-1.0 / 720.0 + a2 * (1.0 / 40320.0 + a2 * (-1.0 / 3628800.0))))
+        )
+        large += not abs(a) <= SMALL_ANGLE
+    if large:  # … then libm's where the angle is not small (or NaN)
+        for i in range(n):
+            a = flat[i]
+            if not abs(a) <= SMALL_ANGLE:
+                s[i], c[i] = math.sin(a), math.cos(a)
     return s.reshape(x.shape), c.reshape(x.shape)

@@ -575,26 +575,28 @@ def march_dem(
         d0, d1, d2 = direction[i, 0], direction[i, 1], direction[i, 2]
         length = math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
         u[i, 0], u[i, 1], u[i, 2] = d0 / length, d1 / length, d2 / length
-    buf = np.empty((3, n))
-    px, py, pz = np.empty(n), np.empty(n), np.empty(n)  # per live slot j: the point of its step
-    t_new, g_new, rho_new = np.empty(n), np.empty(n), np.empty(n)
-
     # rays that stay high above the terrain within the maximum range (NaN, no query), and the rest; a ray
     # from the same origin as the ray cast before it (the beams of one sensor) shares its origin's query
     cast = np.empty(n, np.intp)
-    origin_of = np.empty(n, np.intp)  # per cast ray: its origin's slot in px, py, pz
     n_cast = 0
-    n_origins = 0
     for i in range(n):
-        if not _out_of_reach(ox[i], oy[i], oz[i], u[i, 0], u[i, 1], u[i, 2], max_range_m, top):
-            if n_origins == 0 or not (
-                ox[i] == px[n_origins - 1] and oy[i] == py[n_origins - 1] and oz[i] == pz[n_origins - 1]
-            ):
-                px[n_origins], py[n_origins], pz[n_origins] = ox[i], oy[i], oz[i]
-                n_origins += 1
-            cast[n_cast] = i
-            origin_of[n_cast] = n_origins - 1
-            n_cast += 1
+        cast[n_cast] = i
+        n_cast += not _out_of_reach(ox[i], oy[i], oz[i], u[i, 0], u[i, 1], u[i, 2], max_range_m, top)
+    if n_cast == 0:  # every ray out of reach (the vehicle high above the terrain): no query at all
+        return out, 0, 0, 0, 0
+    buf = np.empty((3, n))
+    px, py, pz = np.empty(n), np.empty(n), np.empty(n)  # per live slot j: the point of its step
+    t_new, g_new, rho_new = np.empty(n), np.empty(n), np.empty(n)
+    origin_of = np.empty(n, np.intp)  # per cast ray: its origin's slot in px, py, pz
+    n_origins = 0
+    for j in range(n_cast):
+        i = cast[j]
+        if n_origins == 0 or not (
+            ox[i] == px[n_origins - 1] and oy[i] == py[n_origins - 1] and oz[i] == pz[n_origins - 1]
+        ):
+            px[n_origins], py[n_origins], pz[n_origins] = ox[i], oy[i], oz[i]
+            n_origins += 1
+        origin_of[j] = n_origins - 1
     g, rho = np.empty(n), np.empty(n)  # per ray: at its current point
     _height_above_dem(px, py, pz, n_origins, heights, grid, atan2, buf, g_new, rho_new)
     evaluations = n_origins
