@@ -19,7 +19,8 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,6 +50,10 @@ NAV_ERROR_COLUMNS = tuple(
     f"nav.initial_error.{axis}_{unit}" for unit in ("m", "mps") for axis in ("east", "north", "up")
 )
 _FAULT_FIELD = re.compile(r"faults\.(\d+)\.(\w+)$")
+FlightProgress = Callable[[int, int, float], None]
+"""progress(finished, flying, t_s) of a chunk's flights (:func:`fly_batch`)."""
+#: Wall time between two progress reports of a chunk underway [s].
+REPORT_PERIOD_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -160,10 +165,15 @@ def _terrain(sc, data_dir: str | None):
 
 
 def fly_batch(
-    spec: CampaignSpec, sample: Sample, *, record: bool = False
+    spec: CampaignSpec, sample: Sample, *, record: bool = False, progress: FlightProgress | None = None
 ) -> Iterator[tuple[LoadedScenario, FlightResult, NDArray[np.intp]]]:
-    """Fly the runs of ``sample``, grouped and split into batches: (scenario, result, row indices) each."""
+    """Fly the runs of ``sample``, grouped and split into batches: (scenario, result, row indices) each.
+
+    ``progress(finished, flying, t_s)``, when given, is called after every truth step: the runs of ``sample``
+    whose flight has ended (earlier batches and touchdowns in this one), the runs in the air and the
+    batch's simulated time [s]."""
     period = spec.trajectory_period_s
+    ended = 0  # runs of the batches already flown
     for items, rows in _groups(spec, sample):
         if period is not None:
             items = (*items, f"sim.record_period_s={float(period)!r}")
@@ -188,7 +198,14 @@ def fly_batch(
                 onboard_map=onboard_map,
                 per_run=_per_run(sub, sc.faults),
             )
-            yield loaded, flight.run(), part
+            hook = None
+            if progress is not None:
+
+                def hook(t_s: float, flying: int, base: int = ended, n: int = part.size) -> None:
+                    progress(base + n - flying, flying, t_s)
+
+            yield loaded, flight.run(progress=hook), part
+            ended += part.size
 
 
 def result_columns(spec: CampaignSpec, sample: Sample, result: FlightResult) -> dict[str, np.ndarray]:
@@ -247,15 +264,45 @@ def _concat(parts: list[dict[str, np.ndarray]], order_by: tuple[str, ...]) -> di
 
 
 def fly_chunk(
-    spec: CampaignSpec, sample: Sample
+    spec: CampaignSpec, sample: Sample, progress: FlightProgress | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
     """Fly the runs of ``sample``: their result rows in run order, and their trajectories (run, time
-    order) when the campaign records them (a worker's task)."""
+    order) when the campaign records them (a worker's task). ``progress``: as :func:`fly_batch`'s."""
     restore_large_thresholds()  # a Dask worker's environment switches glibc's own tuning off
     parts, tracks = [], []
-    for _, res, rows in fly_batch(spec, sample):
+    for _, res, rows in fly_batch(spec, sample, progress=progress):
         sub = sample.take(rows)
         parts.append(result_columns(spec, sub, res))
         if spec.trajectory_period_s is not None:
             tracks.append(trajectory_rows(sub.runs, res))
     return _concat(parts, ("run",)), (_concat(tracks, ("run", "t_s")) if tracks else None)
+
+
+class Throttled:
+    """``report(*args)`` at most once every ``period_s`` [s] of wall time (the first call always)."""
+
+    def __init__(self, report: FlightProgress, period_s: float = REPORT_PERIOD_S) -> None:
+        self.report = report
+        self.period_s = period_s
+        self.last = -math.inf
+
+    def __call__(self, finished: int, flying: int, t_s: float) -> None:
+        now = time.monotonic()
+        if now - self.last >= self.period_s:
+            self.last = now
+            self.report(finished, flying, t_s)
+
+
+def fly_chunk_reporting(
+    spec: CampaignSpec, sample: Sample, topic: str, chunk: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
+    """:func:`fly_chunk` as a Dask task that logs its flights' progress as worker events under ``topic``:
+    ``[chunk, finished, flying, t_s]``, at most once every :data:`REPORT_PERIOD_S`."""
+    from distributed import get_worker
+
+    worker = get_worker()
+
+    def report(finished: int, flying: int, t_s: float) -> None:
+        worker.log_event(topic, [chunk, finished, flying, t_s])
+
+    return fly_chunk(spec, sample, progress=Throttled(report))

@@ -90,7 +90,8 @@ def _rates(parameter: str, bins: list[dict[str, Any]]) -> str:
 
 
 class _Bar:
-    """A rich progress bar on stderr: runs done, success so far, ETA."""
+    """A rich progress bar on stderr: runs done, success so far, the flights underway (runs in the air and
+    their simulated time), ETA."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -113,7 +114,7 @@ class _Bar:
                 TextColumn("[bold]campaign"),
                 BarColumn(),
                 MofNCompleteColumn(),
-                TextColumn("runs · landed {task.fields[landed]}"),
+                TextColumn("runs · landed {task.fields[landed]}{task.fields[air]}"),
                 TextColumn("· elapsed"),
                 TimeElapsedColumn(),
                 TextColumn("· ETA"),
@@ -122,13 +123,24 @@ class _Bar:
                 transient=False,
             )
             self.progress.__enter__()
-            self.task = self.progress.add_task("campaign", total=None, landed="—")
+            self.task = self.progress.add_task("campaign", total=None, landed="—", air="")
         return self
 
-    def __call__(self, done: int, landed: int, total: int) -> None:
+    def __call__(
+        self,
+        done: int,
+        landed: int,
+        total: int,
+        *,
+        finished: int = 0,
+        flying: int = 0,
+        t_s: float | None = None,
+    ) -> None:
+        """The bar counts every run whose flight has ended; the landed share is over the chunks written."""
         if self.progress is not None:
             share = f"{100.0 * landed / done:.1f} %" if done else "—"
-            self.progress.update(self.task, completed=done, total=total, landed=share)
+            air = f" · {flying:,} in flight, t = {t_s:.0f} s" if flying and t_s is not None else ""
+            self.progress.update(self.task, completed=done + finished, total=total, landed=share, air=air)
 
     def __exit__(self, *exc: object) -> None:
         if self.progress is not None:
@@ -163,7 +175,7 @@ def campaign(
     chunk_size: int | None = typer.Option(
         None,
         "--chunk-size",
-        help="Runs per task and results file (default: up to 2,500, in whole rounds of the workers).",
+        help="Runs per task and results file (default: up to 5,000, in whole rounds of the workers).",
     ),
     batch_size: int | None = typer.Option(
         None, "--batch-size", help="Runs flown together in one array batch (default: the chunk size)."

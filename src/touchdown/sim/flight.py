@@ -42,7 +42,7 @@ from touchdown.sensors.base import Measurement
 from touchdown.sensors.faults import FaultInjector, Trigger, validate_targets
 from touchdown.sim._kernels import imu_inputs_rows
 from touchdown.sim.initial import make_state
-from touchdown.sim.simulator import SimResult, Simulator
+from touchdown.sim.simulator import SimResult, Simulator, StepHook
 from touchdown.vehicle.commands import Commands
 from touchdown.vehicle.dynamics import M, Q, R, V
 from touchdown.vehicle.model import Vehicle
@@ -262,7 +262,9 @@ class Flight:
         )
         return x0[:, R] + dr, x0[:, V] + dv
 
-    def run(self) -> FlightResult:
+    def run(self, progress: StepHook | None = None) -> FlightResult:
+        """Fly the batch to touchdown (or ``sim.t_max_s``). ``progress(t, flying)``: called after every truth
+        step with the time reached [s] and the runs still flying."""
         sc = self.sc
         x0 = self.initial_state()
         r_up, v_up = self._uploaded_state(x0)
@@ -316,7 +318,7 @@ class Flight:
             scale = self.faults.thrust_scale(names, trig) if self._thrust_faults else None
             return Commands(throttle, on, cmd.torque_body_nm, scale)
 
-        res = self.sim.run(x0, source, t_max_s=sc.sim.t_max_s)
+        res = self.sim.run(x0, source, t_max_s=sc.sim.t_max_s, on_step=progress)
         for i, ev in enumerate(self.events):
             # a run that touched down stays in its batch while others fly: its flight software keeps
             # ticking, but what it logs after the contact is not part of the flight

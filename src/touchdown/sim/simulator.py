@@ -47,6 +47,10 @@ EventHook = Callable[[str, Array, NDArray[np.intp], Array], list[dict]]
 """Called as hook(name, t (k,), runs (k,), x (k, n)) when the truth model logs an event; returns one dict of
 figures per event (stored in ``EventLog.figures``)."""
 
+StepHook = Callable[[float, int], None]
+"""Called as hook(t [s], flying) after every truth step: the time reached and how many trajectories of the
+batch are still flying (progress reports; it must not touch the state)."""
+
 
 @dataclass
 class EventLog:
@@ -200,9 +204,11 @@ class Simulator:
         *,
         t0_s: float = 0.0,
         t_max_s: float,
+        on_step: StepHook | None = None,
     ) -> SimResult:
         """Fly the trajectories whose initial truth states are the rows of ``x0`` until each touches
-        down or ``t_max_s`` is reached."""
+        down or ``t_max_s`` is reached. ``on_step(t, flying)``, when given, is called after every step with
+        the time reached [s] and the number of trajectories still flying (progress reports)."""
         x = np.array(x0, dtype=float, copy=True)
         n = x.shape[0]
         dt = self.dt
@@ -241,6 +247,8 @@ class Simulator:
                 idx = np.flatnonzero(active)
                 cmd_active = cmd.take(idx)
             k += 1
+            if on_step is not None:
+                on_step(t0_s + k * dt, idx.size)
         t_stop = t0_s + k * dt
         if self.rec_every is not None and (not hist_t or hist_t[-1] != t_stop):
             hist_t.append(t_stop)
