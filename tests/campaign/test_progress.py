@@ -18,8 +18,8 @@ def fly(tmp_path: Path, workers: int, chunk: int, runs: int = 6) -> list[tuple]:
     loaded = load_scenario(SCENARIO)
     reports: list[tuple] = []
 
-    def progress(done, landed, total, *, finished=0, flying=0, t_s=None):
-        reports.append((done, landed, total, finished, flying, t_s))
+    def progress(r: execute.ProgressReport) -> None:
+        reports.append((r.done, r.landed, r.total, r.finished, r.flying, r.t_s))
 
     cdir = execute.create(
         loaded, tmp_path / "c", runs=runs, seed=3, sampler="random", chunk_size=chunk, batch_size=None,

@@ -126,21 +126,13 @@ class _Bar:
             self.task = self.progress.add_task("campaign", total=None, landed="—", air="")
         return self
 
-    def __call__(
-        self,
-        done: int,
-        landed: int,
-        total: int,
-        *,
-        finished: int = 0,
-        flying: int = 0,
-        t_s: float | None = None,
-    ) -> None:
+    def __call__(self, r: execute.ProgressReport) -> None:
         """The bar counts every run whose flight has ended; the landed share is over the chunks written."""
         if self.progress is not None:
-            share = f"{100.0 * landed / done:.1f} %" if done else "—"
-            air = f" · {flying:,} in flight, t = {t_s:.0f} s" if flying and t_s is not None else ""
-            self.progress.update(self.task, completed=done + finished, total=total, landed=share, air=air)
+            share = f"{100.0 * r.landed / r.done:.1f} %" if r.done else "—"
+            air = f" · {r.flying:,} in flight, t = {r.t_s:.0f} s" if r.flying and r.t_s is not None else ""
+            done = r.done + r.finished
+            self.progress.update(self.task, completed=done, total=r.total, landed=share, air=air)
 
     def __exit__(self, *exc: object) -> None:
         if self.progress is not None:
