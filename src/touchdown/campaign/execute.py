@@ -253,8 +253,10 @@ def run(
             _run_dask(spec, tasks, finished, tally, workers=workers, scheduler=scheduler)
         else:
             for i, sub in tasks:
-                underway = Throttled(lambda f, fl, t, i=i: tally.underway(i, f, fl, t), 0.5)
-                finished(i, fly_chunk(spec, sub, progress=underway if progress is not None else None))
+                underway = None
+                if progress is not None:
+                    underway = Throttled(lambda f, fl, t, i=i: tally.underway(i, f, fl, t), 0.5)
+                finished(i, fly_chunk(spec, sub, progress=underway))
         cdir.merge()
     wall = time.perf_counter() - t0
     table = cdir.rows()
