@@ -3,12 +3,14 @@
 Run on demand (never a timed test)::
 
     TOUCHDOWN_DATA=../shared/data .venv/bin/python benchmarks/bench_campaign.py [--runs 1000 10000]
-        [--workers 1 2] [--scenario NAME]
+        [--workers 1 2] [--repeat K] [--scenario NAME]
 
 For each (N, workers) it flies a fresh campaign (dispersions as in the scenario's ``[campaign]``, summaries
-only, no trajectories) and prints runs per second, simulated seconds per wall second, and the peak
-resident memory of this process and of the largest worker process. Workers = 1 flies in this process;
-more start a Dask LocalCluster (its start-up is included, as a user would see it).
+only, no trajectories) and prints runs per second, simulated seconds per wall second, the CPU time per
+descent (this process and its workers together), and the peak resident memory of this process and of the
+largest worker process. Workers = 1 flies in this process; more start a Dask LocalCluster (its start-up is
+included, as a user would see it). On a shared virtual machine, whose speed drifts, ``--repeat K`` flies
+each case K times and adds the best and the median.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import os
 import platform
 import resource
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -47,10 +50,20 @@ def peak_mib() -> tuple[float, float]:
     return own, children
 
 
+def cpu_s() -> float:
+    """CPU time [s] of this process and of its child processes that have ended (user + system)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        u = resource.getrusage(who)
+        total += u.ru_utime + u.ru_stime
+    return total
+
+
 def bench(scenario: str, runs: int, workers: int, data_dir: str | None) -> dict[str, float]:
     loaded = load_scenario(scenario)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "c"
+        c0 = cpu_s()
         t0 = time.perf_counter()
         cdir = execute.create(
             loaded,
@@ -64,10 +77,12 @@ def bench(scenario: str, runs: int, workers: int, data_dir: str | None) -> dict[
         )
         summary = execute.run(cdir, workers=workers, data_dir=data_dir)
         wall = time.perf_counter() - t0
+        cpu = cpu_s() - c0
         t_end = cdir.rows().column("t_end_s").to_numpy()
     return {
         "wall_s": wall,
         "runs_per_s": runs / wall,
+        "cpu_ms_per_run": 1e3 * cpu / runs,
         "sim_s_per_wall_s": float(np.sum(t_end)) / wall,
         "mean_flight_s": float(np.mean(t_end)),
         "landed": summary["success_probability"],
@@ -79,6 +94,7 @@ def main() -> None:
     ap.add_argument("--scenario", default="series1-frigoris-nominal")
     ap.add_argument("--runs", type=int, nargs="+", default=[1000, 10_000])
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--repeat", type=int, default=1, help="fly each case this many times (default 1)")
     args = ap.parse_args()
     data_dir = os.environ.get("TOUCHDOWN_DATA")
     print(f"machine: {machine()}")
@@ -88,18 +104,26 @@ def main() -> None:
         f"{sc.sim.dt_s:g} s, summaries only); data: {data_dir or 'default'}"
     )
     print(
-        f"{'runs':>7} {'workers':>7} {'wall [s]':>9} {'runs/s':>8} {'sim s/wall s':>13} "
+        f"{'runs':>7} {'workers':>7} {'wall [s]':>9} {'runs/s':>8} {'sim s/wall s':>13} {'CPU ms/run':>10} "
         f"{'flight [s]':>10} {'landed':>7} {'peak MiB (main / worker)':>25}"
     )
     for n in args.runs:
         for w in args.workers:
-            r = bench(args.scenario, n, w, data_dir)
-            own, child = peak_mib()
-            print(
-                f"{n:>7} {w:>7} {r['wall_s']:>9.1f} {r['runs_per_s']:>8.2f} {r['sim_s_per_wall_s']:>13.0f} "
-                f"{r['mean_flight_s']:>10.0f} {r['landed']:>7.3f} {own:>12.0f} / {child:<10.0f}",
-                flush=True,
-            )
+            walls = []
+            for _ in range(max(args.repeat, 1)):
+                r = bench(args.scenario, n, w, data_dir)
+                walls.append(r["wall_s"])
+                own, child = peak_mib()
+                print(
+                    f"{n:>7} {w:>7} {r['wall_s']:>9.1f} {r['runs_per_s']:>8.2f} "
+                    f"{r['sim_s_per_wall_s']:>13.0f} {r['cpu_ms_per_run']:>10.2f} "
+                    f"{r['mean_flight_s']:>10.0f} {r['landed']:>7.3f} "
+                    f"{own:>12.0f} / {child:<10.0f}",
+                    flush=True,
+                )
+            if len(walls) > 1:
+                best, median = min(walls), statistics.median(walls)
+                print(f"{n:>7} {w:>7}   wall best {best:.1f} s, median {median:.1f} s")
 
 
 if __name__ == "__main__":
