@@ -179,10 +179,10 @@ def uniforms(sampler: str, root_seed: int, n_total: int, runs: NDArray[np.int64]
     runs = np.asarray(runs, dtype=np.int64)
     if dims == 0:
         return np.zeros((runs.size, 0))
-    from scipy.stats import qmc
-
     if sampler == "random":
         return uniform(run_keys(root_seed, runs), stream_id("campaign.sample"), 0, (dims,))
+    from scipy.stats import qmc
+
     if sampler == "sobol":
         with warnings.catch_warnings():  # "balance properties … power of 2": documented above
             warnings.simplefilter("ignore", UserWarning)
