@@ -83,8 +83,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from touchdown.moon.constants import R_MOON
-from touchdown.moon.frames import dot, mcmf_to_llh, norm
-from touchdown.moon.terrain.base import Terrain, surface_normal_mcmf
+from touchdown.moon.terrain.base import Terrain
 from touchdown.moon.terrain.dem import Dem
 from touchdown.moon.terrain.kernels import (
     _FOUND,
@@ -127,13 +126,13 @@ class RaycastStats:
 
 
 def _g(terrain: Terrain, p: Array) -> tuple[Array, Array]:
-    lat, lon, alt = mcmf_to_llh(p)
-    return alt - terrain.height(lat, lon), alt + R_MOON
+    """Height above the terrain g [m] and radius [m] of the Moon-fixed points p (N, 3) [m]."""
+    return _g_xyz(terrain, p[:, 0], p[:, 1], p[:, 2])
 
 
 def _g_xyz(terrain: Terrain, x: Array, y: Array, z: Array) -> tuple[Array, Array]:
     """:func:`_g` of the points with Moon-fixed components x, y, z [m] (the same operations)."""
-    rxy = np.hypot(x, y)
+    rxy = np.sqrt(x * x + y * y)  # not hypot (≈ 10× slower in the kernel); no overflow at lunar radii
     alt = np.sqrt(rxy * rxy + z * z) - R_MOON
     return alt - terrain.height(np.arctan2(z, rxy), np.arctan2(y, x)), alt + R_MOON
 
@@ -152,10 +151,10 @@ def _slope_bounds(terrain: Terrain, o: Array, max_range_m: float) -> Array:
     """Slope bound L (N,) [m/m] per ray: the terrain's bound over the points the ray can reach
     (:func:`_reach_rad`) where the terrain offers one (``max_slope_around``: a DEM), else its global
     ``max_slope``. The bound depends on the ray alone, never on its batch."""
-    around = getattr(terrain, "max_slope_around", None)
+    around = getattr(terrain, "ray_slope_bound", None)
     if around is None or not np.isfinite(max_range_m):
         return np.full(o.shape[0], float(terrain.max_slope))
-    lat = np.arctan2(o[:, 2], np.hypot(o[:, 0], o[:, 1]))
+    lat = np.arctan2(o[:, 2], np.sqrt(o[:, 0] * o[:, 0] + o[:, 1] * o[:, 1]))  # as _g_xyz
     lon = np.arctan2(o[:, 1], o[:, 0])
     return np.asarray(around(lat, lon, _reach_rad(max_range_m)), dtype=np.float64)
 
@@ -221,6 +220,7 @@ def raycast(
             *kernel_grid,
             *terrain._slope_pyramid,
             terrain._patch_slope_bounds,
+            *terrain._ray_slope_memo(span_deg),
             span_deg,
             float(max_range_m),
             float(tol_m),
@@ -279,7 +279,7 @@ def raycast(
             if j.size:
                 # ground track [datum m] per metre along the ray, over a step of at most g
                 c = (sin_a[j] + g_a[j] / rho_lo[j]) * R_MOON / rho_lo[j]
-                lat_j = np.arctan2(pz[j], np.hypot(px[j], py[j]))
+                lat_j = np.arctan2(pz[j], np.sqrt(px[j] * px[j] + py[j] * py[j]))
                 slope, span = local(lat_j, np.arctan2(py[j], px[j]), g_a[j] * c)
                 step[j] = np.maximum(step[j], safe_step(g_a[j], slope * c, span))
         t_new = t_a + np.maximum(step, tol_m)
@@ -446,8 +446,24 @@ def incidence_cos(terrain: Terrain, origin_mcmf: Array, direction_mcmf: Array, r
         r = np.ascontiguousarray(range_m, dtype=np.float64)
         cos_inc = dem_incidence_cos(o.reshape(-1, 3), u.reshape(-1, 3), r.reshape(-1), *kernel_grid, ATAN2)
         return cos_inc.reshape(r.shape)
+    o = np.asarray(origin_mcmf, dtype=np.float64)
+    d = np.asarray(direction_mcmf, dtype=np.float64)
     hit = np.isfinite(range_m)
-    p_hit = origin_mcmf + np.where(hit, range_m, 0.0)[..., None] * direction_mcmf
-    lat, lon, _ = mcmf_to_llh(p_hit)
-    n_hat = surface_normal_mcmf(terrain, lat, lon)
-    return np.where(hit, -dot(direction_mcmf, n_hat) / norm(direction_mcmf), np.nan)
+    p = o + np.where(hit, range_m, 0.0)[..., None] * d
+    x, y, z = p[..., 0], p[..., 1], p[..., 2]
+    rxy = np.sqrt(x * x + y * y)
+    rho = np.sqrt(rxy * rxy + z * z)
+    _, de, dn = terrain.height_gradient(np.arctan2(z, rxy), np.arctan2(y, x))
+    # base.surface_normal_mcmf, with the sines and cosines of latitude and longitude from the coordinates
+    pole = rxy == 0.0
+    safe = np.where(pole, 1.0, rxy)
+    slat, clat = z / rho, rxy / rho
+    slon, clon = np.where(pole, 0.0, y / safe), np.where(pole, 1.0, x / safe)
+    n0 = clat * clon - de * -slon - dn * (-slat * clon)
+    n1 = clat * slon - de * clon - dn * (-slat * slon)
+    n2 = slat - de * 0.0 - dn * clat
+    scale = np.sqrt(1.0 + de * de + dn * dn)
+    n0, n1, n2 = n0 / scale, n1 / scale, n2 / scale
+    d0, d1, d2 = d[..., 0], d[..., 1], d[..., 2]
+    cos_inc = -(d0 * n0 + d1 * n1 + d2 * n2) / np.sqrt(d0 * d0 + d1 * d1 + d2 * d2)
+    return np.where(hit, cos_inc, np.nan)
