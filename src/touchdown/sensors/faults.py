@@ -297,13 +297,17 @@ def apply_sensor_faults(
 ) -> Measurement:
     """The measurement the flight software receives: ``meas`` with every fault on its sensor applied in order.
 
-    Updates only ``state``. Faults on other targets and engine faults are ignored.
+    Updates only ``state``. Faults on other targets and engine faults are ignored. With no fault on its
+    sensor but noise_scale (applied by the sensor itself), ``meas`` itself is returned: nothing to copy.
     """
-    for ch in (f.channel for f in faults if f.sensor == meas.sensor and not f.is_engine_fault):
+    mine = [f for f in faults if f.sensor == meas.sensor and not f.is_engine_fault]
+    for ch in (f.channel for f in mine):
         if ch is not None and ch not in meas.CHANNELS:
             raise InputError(
                 f"sensor '{meas.sensor}' has no channel '{ch}'; channels: {', '.join(meas.CHANNELS)}"
             )
+    if all(f.kind == "noise_scale" for f in mine):
+        return meas
     updates: dict[str, np.ndarray] = {}
     for name, ch in meas.CHANNELS.items():
         values = np.array(getattr(meas, ch.values), dtype=float, copy=True)

@@ -313,7 +313,9 @@ class NavigationFilter:
             use = admit[:, j]
             if use.any():
                 zj, zhj, h, r = models[j] if j == 0 else self._altimeter_model(meas, j)
-                self._apply(h, np.nan_to_num(zj - zhj)[:, None], r[:, None, None], use, radial=h[:, 0, IR])
+                # the innovation on the rows in use (finite there); joseph_update reads no other
+                nu = np.where(use, zj - zhj, 0.0)
+                self._apply(h, nu[:, None], r[:, None, None], use, radial=h[:, 0, IR])
         self.last_altimeter_height_m = np.where(present, z_mean, np.nan)
         self.last_altimeter_accepted = accepted
         return events
