@@ -13,10 +13,10 @@ ray, ``dg/dt = dρ/dt − (horizontal part of û) · ∇h · R/ρ``, and
   most t/ρ_lo radians), where ρ_lo = ρ − g = R + h(p) bounds ρ from below over the step (the radius falls
   at most f·t ≤ g over a step t ≤ g/f);
 * |∇h| ≤ L per metre of datum arc, i.e. ≤ L·R/ρ_lo per metre at radius ≥ ρ_lo. L is the terrain's bound
-  over the points the ray can reach within ``max_range_m`` (``max_slope_around``: a DEM's largest patch
-  bound around the origin, 0.16–0.37 along the Mare Frigoris descent against its latitude band's 0.6 and
-  LDEM_4's global 19.4, set by the polar rows), else its global ``max_slope``; or, for a terrain offering
-  local terms, the bound below.
+  over the points the ray can reach within ``max_range_m`` (``ray_slope_bound``: a DEM's largest patch
+  bound within reach of any point of the origin's patch, kept per patch; 0.16–0.37 along the Mare Frigoris
+  descent against its latitude band's 0.6 and LDEM_4's global 19.4, set by the polar rows), else its
+  global ``max_slope``; or, for a terrain offering local terms, the bound below.
 So over a step of at most ``STEP_MAX_G · g`` the height g falls at most at rate
 ``k = f + (sin α₀ + STEP_MAX_G · g/ρ_lo) · L · R/ρ_lo``, and the step ``t = g / max(k, 1/STEP_MAX_G)`` cannot
 cross the surface. For a nadir ray k ≈ 1 (the step is nearly the whole height); a slanted ray over gentle
@@ -149,7 +149,7 @@ def _reach_rad(max_range_m: float) -> float:
 
 def _slope_bounds(terrain: Terrain, o: Array, max_range_m: float) -> Array:
     """Slope bound L (N,) [m/m] per ray: the terrain's bound over the points the ray can reach
-    (:func:`_reach_rad`) where the terrain offers one (``max_slope_around``: a DEM), else its global
+    (:func:`_reach_rad`) where the terrain offers one (``ray_slope_bound``: a DEM), else its global
     ``max_slope``. The bound depends on the ray alone, never on its batch."""
     around = getattr(terrain, "ray_slope_bound", None)
     if around is None or not np.isfinite(max_range_m):
