@@ -48,7 +48,6 @@ from touchdown.moon.terrain.kernels import (
     DemGrid,
     dem_height,
     dem_height_gradient,
-    dem_ray_slope_bounds,
     dem_slope_bound_around,
     dem_slope_bound_near,
 )
@@ -69,6 +68,8 @@ CHECK_SAMPLES = 1_000_000
 #: Grids of at most this many posts keep their heights in memory as float64 (8 bytes per post: 8 MB for
 #: LDEM_4, 33 MB for LDEM_8); bigger grids are read through the memory map at each query.
 IN_MEMORY_MAX_POSTS = 4_200_000
+#: No kept per-patch slope bounds (the kernels then bound each point alone: Dem.max_slope_around).
+_NO_MEMO = (np.empty(0), np.empty(0, np.uint8))
 
 _INT_TYPES = {
     "LSB_INTEGER": "<i",
@@ -713,7 +714,13 @@ class Dem:
             return self.max_slope_near(lat, reach_rad)
         flat_lat, flat_lon, shape = _flat_points(lat, lon)
         out = dem_slope_bound_around(
-            flat_lat, flat_lon, math.degrees(reach_rad), *pyramid, self._patch_slope_bounds, self._grid_fields
+            flat_lat,
+            flat_lon,
+            math.degrees(reach_rad),
+            *pyramid,
+            self._patch_slope_bounds,
+            self._grid_fields,
+            *_NO_MEMO,
         )
         return out.reshape(shape)
 
@@ -729,7 +736,7 @@ class Dem:
             return self.max_slope_near(lat, reach_rad)
         flat_lat, flat_lon, shape = _flat_points(lat, lon)
         span_deg = math.degrees(reach_rad)
-        out = dem_ray_slope_bounds(
+        out = dem_slope_bound_around(
             flat_lat,
             flat_lon,
             span_deg,
@@ -750,7 +757,7 @@ class Dem:
         if memo is None:
             pyramid = self._slope_pyramid
             if pyramid is None or not self.is_global:
-                memo = (np.empty(0), np.empty(0, np.uint8))
+                memo = _NO_MEMO
             else:
                 size = int(pyramid[1][0, 0] * pyramid[1][0, 1])
                 memo = (np.empty(size), np.zeros(size, np.uint8))

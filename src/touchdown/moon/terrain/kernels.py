@@ -442,30 +442,12 @@ def dem_slope_bound_around(
     levels: NDArray[np.int64],
     bounds: Array,
     grid_fields: tuple,
-) -> Array:
-    """Bound of |∇h| [m/m] within ``span_deg`` [deg] of arc of each point (lat, lon) (P,) [rad]
-    (``Dem.max_slope_around``)."""
-    grid = DemGrid(*grid_fields)
-    out = np.empty(lat.size)
-    for i in range(lat.size):
-        out[i] = _slope_bound_around(lat[i], lon[i], span_deg, pyramid, levels, bounds, grid)
-    return out
-
-
-@njit(cache=True)
-def dem_ray_slope_bounds(
-    lat: Array,
-    lon: Array,
-    span_deg: float,
-    pyramid: Array,
-    levels: NDArray[np.int64],
-    bounds: Array,
-    grid_fields: tuple,
     memo: Array,
     known: NDArray[np.uint8],
 ) -> Array:
-    """The ray cast's slope bound [m/m] within ``span_deg`` [deg] of arc of each origin (lat, lon) (P,) [rad]
-    (``Dem.ray_slope_bound``: :func:`_ray_slope_bound`)."""
+    """Bound of |∇h| [m/m] within ``span_deg`` [deg] of arc of each point (lat, lon) (P,) [rad]: the point's
+    own (``Dem.max_slope_around``) with empty ``memo`` and ``known``, else the ray cast's per-patch bound
+    kept in them (``Dem.ray_slope_bound``; :func:`_ray_slope_bound`)."""
     grid = DemGrid(*grid_fields)
     out = np.empty(lat.size)
     for i in range(lat.size):
