@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from touchdown.campaign import execute
+from touchdown.campaign import workers as local_workers
 from touchdown.scenario.loader import load_scenario
 
 
@@ -65,6 +66,8 @@ def bench(scenario: str, runs: int, workers: int, data_dir: str | None) -> dict[
         out = Path(tmp) / "c"
         c0 = cpu_s()
         t0 = time.perf_counter()
+        if workers > 1:  # as `touchdown campaign` does: the workers' server starts before the planning
+            local_workers.start()
         cdir = execute.create(
             loaded,
             out,
@@ -77,6 +80,7 @@ def bench(scenario: str, runs: int, workers: int, data_dir: str | None) -> dict[
         )
         summary = execute.run(cdir, workers=workers, data_dir=data_dir)
         wall = time.perf_counter() - t0
+        local_workers.stop()  # its workers' CPU and memory then count; the next case starts a fresh one
         cpu = cpu_s() - c0
         t_end = cdir.rows().column("t_end_s").to_numpy()
     return {

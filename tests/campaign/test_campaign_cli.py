@@ -3,6 +3,7 @@ a real Dask scheduler and workers, re-flying a run, and bad input."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from touchdown.campaign import workers as local_workers
 from touchdown.campaign.store import CampaignDir
 
 SCENARIO = str(Path(__file__).parent / "data" / "drop-campaign.toml")
@@ -222,6 +224,41 @@ def test_a_campaign_runs_on_a_dask_scheduler_and_survives_a_killed_worker(
     assert proc.returncode == 0
     assert killed
     assert json.loads(stdout)["runs"] == N
+    assert rows(out) == rows(reference)
+
+
+@pytest.mark.skipif(not local_workers.available(), reason="no forkserver on this platform")
+def test_local_workers_are_forks_of_one_server_and_a_killed_one_is_replaced(reference: Path, tmp_path: Path):
+    """The embedded cluster's workers are forked from the server the command starts (not spawned afresh);
+    one killed mid-campaign is started again the same way and its chunk flown again: the same rows."""
+    import psutil
+
+    out = tmp_path / "c"
+    args = ["campaign", SCENARIO, "-n", str(N), "--seed", "3", "--workers", "2", "--chunk-size", "2"]
+    proc = subprocess.Popen(touchdown_cmd(*args, "--out", str(out), "--no-progress"), stdout=subprocess.PIPE)
+    me = psutil.Process(proc.pid)
+
+    def workers() -> list[psutil.Process]:
+        """The campaign's worker processes: children of its fork server."""
+        out = []
+        for child in me.children():
+            with contextlib.suppress(psutil.Error):
+                if "forkserver" in " ".join(child.cmdline()):
+                    out += child.children()
+        return out
+
+    killed, seen = False, set()
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and time.monotonic() < deadline:
+        now = workers()
+        seen |= {w.pid for w in now}
+        if not killed and now and list((out / "chunks").glob("chunk-*.parquet")):
+            now[-1].kill()  # a worker dies mid-campaign: its nanny forks a new one, its chunk flies again
+            killed = True
+        time.sleep(0.05)
+    proc.communicate(timeout=300)
+    assert proc.returncode == 0
+    assert killed and len(seen) >= 3  # two workers forked at the start, one more after the kill
     assert rows(out) == rows(reference)
 
 

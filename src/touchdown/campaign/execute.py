@@ -24,6 +24,7 @@ import numpy as np
 
 from touchdown import __version__
 from touchdown.campaign import dispersions, stats
+from touchdown.campaign import workers as local_workers
 from touchdown.campaign.runner import (
     NAV_ERROR_COLUMNS,
     CampaignSpec,
@@ -338,18 +339,23 @@ def _run_dask(
 ) -> None:
     """Fly the chunks on a Dask cluster: an embedded LocalCluster on 127.0.0.1, or ``scheduler``'s. The
     workers' progress reports arrive as events on a topic of this campaign's own."""
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import Client, LocalCluster
 
-    if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout="15s")
-        except (OSError, TimeoutError) as exc:
-            raise InputError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
-        cluster = None
-    else:
-        import dask
+    with contextlib.ExitStack() as stack:
+        if scheduler is not None:
+            try:
+                client = Client(scheduler, timeout="15s")
+            except (OSError, TimeoutError) as exc:
+                raise InputError(f"--scheduler {scheduler}: cannot connect: {exc}") from None
+            cluster = None
+        else:
+            import dask
 
-        with dask.config.set(WORKER_CONFIG):
+            forked = local_workers.start()  # a no-op when the campaign command started it already
+            # for the cluster's whole life: a worker its nanny restarts is started the same way
+            stack.enter_context(
+                dask.config.set({**WORKER_CONFIG, **(local_workers.dask_config() if forked else {})})
+            )
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
@@ -358,11 +364,29 @@ def _run_dask(
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
             )
-        client = Client(cluster)
+            client = Client(cluster)
+        try:
+            _submit_and_collect(client, spec, tasks, finished, tally)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+def _submit_and_collect(
+    client: Any,
+    spec: CampaignSpec,
+    tasks: list[tuple[int, dispersions.Sample]],
+    finished: Callable[[int, tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]], None],
+    tally: _Tally,
+) -> None:
+    """Submit every chunk to ``client`` and hand each result to ``finished`` as it arrives."""
+    from dask.distributed import as_completed
+
+    token = f"{os.getpid()}-{time.time_ns()}"
+    topic = f"touchdown-progress-{token}"
+    client.subscribe_topic(topic, lambda event: tally.underway(*event[1]))
     try:
-        token = f"{os.getpid()}-{time.time_ns()}"
-        topic = f"touchdown-progress-{token}"
-        client.subscribe_topic(topic, lambda event: tally.underway(*event[1]))
         futures = {
             client.submit(
                 fly_chunk_reporting,
@@ -381,6 +405,3 @@ def _run_dask(
     finally:
         with contextlib.suppress(Exception):
             client.unsubscribe_topic(topic)
-        client.close()
-        if cluster is not None:
-            cluster.close()

@@ -16,6 +16,7 @@ from typing import Any
 import typer
 
 from touchdown.campaign import execute
+from touchdown.campaign import workers as local_workers
 from touchdown.campaign.store import CampaignDir
 from touchdown.errors import InputError
 from touchdown.scenario.loader import load_scenario
@@ -216,6 +217,8 @@ def campaign(
         target = out if out is not None else Path("out") / "campaigns" / f"{loaded.name}-seed{seed}-n{n}"
     if workers is None:
         workers = 1 if scheduler is None and n < IN_PROCESS_BELOW else (os.cpu_count() or 1)
+    if scheduler is None and workers > 1:
+        local_workers.start()  # the workers' server loads their code while this process plans the runs
     if resume is None:
         chunk = chunk_size or execute.default_chunk_size(n, workers)
         cdir = execute.create(
