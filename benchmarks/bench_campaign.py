@@ -16,15 +16,18 @@ each case K times and adds the best and the median.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import resource
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 
 from touchdown.campaign import execute
 from touchdown.campaign import workers as local_workers
@@ -44,11 +47,32 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
 
 
-def peak_mib() -> tuple[float, float]:
-    """Peak RSS [MiB] of this process and of the largest child process that has ended."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return own, children
+def own_peak_mib() -> float:
+    """Peak RSS [MiB] of this process."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class ChildPeak(threading.Thread):
+    """The largest RSS [MiB] any descendant process (a worker) reaches, sampled every ``period_s``.
+
+    Not the kernel's ``RUSAGE_CHILDREN``: a child started by fork and exec keeps the high-water mark of
+    its parent's pages at the exec, so it would report this process's size, not the worker's."""
+
+    def __init__(self, period_s: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.period_s, self.peak, self._stop_event = period_s, 0.0, threading.Event()
+
+    def run(self) -> None:
+        me = psutil.Process()
+        while not self._stop_event.wait(self.period_s):
+            for child in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    self.peak = max(self.peak, child.memory_info().rss / 2**20)
+
+    def stop(self) -> float:
+        self._stop_event.set()
+        self.join()
+        return self.peak
 
 
 def cpu_s() -> float:
@@ -64,6 +88,8 @@ def bench(scenario: str, runs: int, workers: int, data_dir: str | None) -> dict[
     loaded = load_scenario(scenario)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "c"
+        watch = ChildPeak()
+        watch.start()
         c0 = cpu_s()
         t0 = time.perf_counter()
         if workers > 1:  # as `touchdown campaign` does: the workers' server starts before the planning
@@ -80,7 +106,8 @@ def bench(scenario: str, runs: int, workers: int, data_dir: str | None) -> dict[
         )
         summary = execute.run(cdir, workers=workers, data_dir=data_dir)
         wall = time.perf_counter() - t0
-        local_workers.stop()  # its workers' CPU and memory then count; the next case starts a fresh one
+        local_workers.stop()  # its workers' CPU time then counts; the next case starts a fresh one
+        worker_mib = watch.stop()
         cpu = cpu_s() - c0
         t_end = cdir.rows().column("t_end_s").to_numpy()
     return {
@@ -90,6 +117,7 @@ def bench(scenario: str, runs: int, workers: int, data_dir: str | None) -> dict[
         "sim_s_per_wall_s": float(np.sum(t_end)) / wall,
         "mean_flight_s": float(np.mean(t_end)),
         "landed": summary["success_probability"],
+        "worker_mib": worker_mib,
     }
 
 
@@ -117,12 +145,13 @@ def main() -> None:
             for _ in range(max(args.repeat, 1)):
                 r = bench(args.scenario, n, w, data_dir)
                 walls.append(r["wall_s"])
-                own, child = peak_mib()
+                own = own_peak_mib()
+                child = f"{r['worker_mib']:.0f}" if w > 1 else "—"  # in-process: no worker
                 print(
                     f"{n:>7} {w:>7} {r['wall_s']:>9.1f} {r['runs_per_s']:>8.2f} "
                     f"{r['sim_s_per_wall_s']:>13.0f} {r['cpu_ms_per_run']:>10.2f} "
                     f"{r['mean_flight_s']:>10.0f} {r['landed']:>7.3f} "
-                    f"{own:>12.0f} / {child:<10.0f}",
+                    f"{own:>12.0f} / {child:<10}",
                     flush=True,
                 )
             if len(walls) > 1:
