@@ -67,8 +67,8 @@ def start() -> bool:
 
 
 def stop() -> None:
-    """Stop the server and wait for it (so its workers' CPU time and memory count as this process's
-    children's); the next :func:`start` launches a fresh one. A no-op when none runs."""
+    """Stop the server and wait for it, so that its workers' CPU time counts as this process's children's
+    (the benchmark's use); the next :func:`start` launches a fresh one. A no-op when none runs."""
     if not available():
         return
     import multiprocessing.forkserver as forkserver
