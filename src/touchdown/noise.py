@@ -242,23 +242,47 @@ def _ndtri_inplace(v: Array, log) -> None:
         v[tail_i[k]] = x[k] if 0.0 < u < 1.0 else _ndtri(u)  # 0, 1, NaN and out of range as _ndtri
 
 
+#: Components a row up to which :func:`_draw` hashes component by component over the rows (vector lanes
+#: across rows); above it, row by row (vector lanes across a row's components).
+_BY_COMPONENT_MAX = 4
+
+
 @njit(cache=True)
 def _draw(keys: Keys, stream: np.uint64, ticks: Keys, tick: np.uint64, m: int, gaussian: bool, log) -> Array:
     """(N, m) uniforms in (0, 1), or standard normals ``ndtri(u)`` with ``gaussian``, for ``keys`` (N,).
 
     ``ticks`` (N,) the per-row sample counters (as uint64), or empty to use ``tick`` for every row. The
-    hash chain of :func:`_bits`, row by row; the normals in one :func:`_ndtri_inplace` over all of them
-    (``log``: :data:`LOG`).
+    hash chain of :func:`_bits`, laid out row by row; the normals in one :func:`_ndtri_inplace` over all
+    of them (``log``: :data:`LOG`). For a few components (m ≤ ``_BY_COMPONENT_MAX``: a triad, the beams)
+    each row's two links are hashed first, then each component's last link and its uniform for every row:
+    loops over the rows, which the compiler vectorises (64-bit multiplies, the exact conversion of the top
+    53 bits), ≈ 2.5× faster than row by row. More components go row by row, vectorised along the row.
     """
     n = keys.shape[0]
     out = np.empty(n * m)
-    for i in range(n):
-        t = ticks[i] if ticks.shape[0] > 0 else tick
-        z = _mix(keys[i] ^ stream)
-        z = _mix(z + t * _C_TICK + _GOLDEN)
+    if m <= _BY_COMPONENT_MAX:
+        z = np.empty(n, np.uint64)  # per row: the hash of (key, stream, tick)
+        if ticks.shape[0] > 0:
+            for i in range(n):
+                z[i] = _mix(_mix(keys[i] ^ stream) + ticks[i] * _C_TICK + _GOLDEN)
+        else:
+            for i in range(n):
+                z[i] = _mix(_mix(keys[i] ^ stream) + tick * _C_TICK + _GOLDEN)
+        by_component = np.empty((m, n))
         for c in range(m):
-            zc = _mix(z + np.uint64(c) * _C_COMP + _GOLDEN)
-            out[i * m + c] = (np.float64(zc >> _S11) + 0.5) * _U53
+            offset = np.uint64(c) * _C_COMP + _GOLDEN
+            for i in range(n):
+                by_component[c, i] = (np.float64(_mix(z[i] + offset) >> _S11) + 0.5) * _U53
+        for i in range(n):
+            for c in range(m):
+                out[i * m + c] = by_component[c, i]
+    else:
+        for i in range(n):
+            t = ticks[i] if ticks.shape[0] > 0 else tick
+            zi = _mix(_mix(keys[i] ^ stream) + t * _C_TICK + _GOLDEN)
+            for c in range(m):
+                zc = _mix(zi + np.uint64(c) * _C_COMP + _GOLDEN)
+                out[i * m + c] = (np.float64(zc >> _S11) + 0.5) * _U53
     if gaussian:
         _ndtri_inplace(out, log)
     return out.reshape((n, m))
