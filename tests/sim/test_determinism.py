@@ -111,3 +111,25 @@ def test_closed_loop_flight_events_do_not_depend_on_the_batch():
         alone = fly_runs([k])
         assert alone.events[0] == together.events[k]
         assert alone.sim.x_end[0].tobytes() == together.sim.x_end[k].tobytes()
+
+
+def test_the_states_handed_to_the_command_source_are_never_written_afterwards():
+    """The simulator's contract (``CommandSource``): a source may keep the x it is handed without a copy,
+    through the steps where all fly, where some have landed, and where some run dry."""
+    veh = series1()
+    site = {"target_lat": LAT, "target_lon": LON}
+    sim = Simulator(veh, PointMass(), FlatTerrain(-2430.0), **site, dt_s=0.02, command_period_s=0.1)
+    script = scripted_commands(len(veh.engines), np.arange(5.0))
+    kept: list[tuple[np.ndarray, np.ndarray]] = []
+    landed = []  # per tick: how many rows had touched down
+
+    def source(t: float, x: np.ndarray) -> Commands:
+        kept.append((x, x.copy()))
+        landed.append(int((~sim.active).sum()))
+        return script(t, x)
+
+    res = sim.run(initial_states(5), source, t_max_s=40.0)
+    assert "propellant_exhausted" in set(res.events.name)
+    assert any(0 < k < 5 for k in landed)  # ticks with some rows frozen, some flying
+    for x, snapshot in kept:
+        assert np.array_equal(x, snapshot)

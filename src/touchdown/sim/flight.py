@@ -314,7 +314,7 @@ class Flight:
             self._log_fault_events(t, x)
             if self.record and k % self.record_every == 0:
                 self._record(t, x, trig.altitude_m)
-            prev["t"], prev["x"], prev["g"] = t, x.copy(), g
+            prev["t"], prev["x"], prev["g"] = t, x, g  # the simulator never writes to x (CommandSource)
             scale = self.faults.thrust_scale(names, trig) if self._thrust_faults else None
             return Commands(throttle, on, cmd.torque_body_nm, scale)
 

@@ -33,8 +33,8 @@ Array = NDArray[np.float64]
 CommandSource = Callable[[float, Array], Commands]
 """Called at each flight-software tick with (t [s], x): x is the (N, n) truth state at t (rows of
 trajectories that already touched down are frozen). It returns the commands held until the next tick.
-Only the truth-side harness (sensor models, ``sim.flight``) may look at x; flight software gets
-measurements."""
+The simulator never writes to an x it has handed over, so a source may keep it without a copy. Only the
+truth-side harness (sensor models, ``sim.flight``) may look at x; flight software gets measurements."""
 
 CONTACT_TOL_M = 1e-6  # clearance at which a located contact is accepted [m]
 PROPELLANT_TOL_KG = 1e-12  # mass residual at which a located exhaustion is accepted [kg]
@@ -233,11 +233,12 @@ class Simulator:
             if k % self.cmd_every == 0 and k > 0:
                 cmd = command_source(t, x)
                 cmd_active = cmd if idx.size == n else cmd.take(idx)
+            # a new array each step, never the one the command source was handed (it may keep that one)
             if idx.size == n:
-                x_new, landed, t_contact, which = self._advance(t, x, cmd_active, prop_ok, idx, events)
-                x[...] = x_new
+                x, landed, t_contact, which = self._advance(t, x, cmd_active, prop_ok, idx, events)
             else:
                 x_new, landed, t_contact, which = self._advance(t, x[idx], cmd_active, prop_ok, idx, events)
+                x = x.copy()
                 x[idx] = x_new
             if landed is not None and landed.any():
                 runs = idx[landed]
