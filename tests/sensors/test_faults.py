@@ -215,3 +215,23 @@ def test_unknown_kind_and_bad_targets_are_one_line_input_errors() -> None:
         [Fault("off", "imu.gyro"), Fault("thrust_loss", "all", value=0.1)], {"imu": ["gyro"]}, ["m"]
     )
     assert math.isinf(Fault("off", "lrf").duration_s)
+
+
+def test_a_trigger_computes_altitude_and_phase_only_when_a_fault_asks_and_once():
+    calls = {"altitude": 0, "phase": 0}
+
+    def altitude():
+        calls["altitude"] += 1
+        return np.array([500.0, 50.0])
+
+    def phase():
+        calls["phase"] += 1
+        return np.array(["braking", "terminal"])
+
+    trig = Trigger(3.0, altitude_m=altitude, phase=phase)
+    assert calls == {"altitude": 0, "phase": 0}
+    assert np.array_equal(trig.altitude_m, [500.0, 50.0]) and np.array_equal(trig.altitude_m, [500.0, 50.0])
+    assert trig.phase[1] == "terminal" and trig.phase[0] == "braking"
+    assert calls == {"altitude": 1, "phase": 1}
+    assert Trigger(3.0).altitude_m is None and Trigger(3.0).phase is None
+    assert np.array_equal(Trigger(1.0, np.array([7.0])).altitude_m, [7.0])  # a value as before

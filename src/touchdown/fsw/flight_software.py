@@ -70,6 +70,11 @@ _THRUST_AXIS_BODY = np.array([0.0, 0.0, 1.0])  # every engine thrusts along body
 COAST, BRAKING, APPROACH, TERMINAL = range(4)
 
 
+def phase_names(codes: NDArray[np.int64]) -> NDArray[np.str_]:
+    """Phase names (N,) of phase codes (N,) (indices into :data:`PHASES`)."""
+    return np.asarray(PHASES)[codes]
+
+
 @dataclass(frozen=True)
 class EngineCutoff:
     """Disable ``engines`` (indices) for good once the estimated altitude ≤ ``altitude_m`` [m]."""
@@ -157,7 +162,8 @@ class FlightSoftware:
     # ------------------------------------------------------------------ estimates
     @property
     def phase_names(self) -> NDArray[np.str_]:
-        return np.asarray(PHASES)[self.phase]
+        """Each row's phase by name (N,)."""
+        return phase_names(self.phase)
 
     def site_state(self) -> tuple[Array, Array, Array]:
         """Estimated position, velocity and gravity in the site frame (origin on the believed surface)."""

@@ -43,7 +43,7 @@ the explicit :class:`FaultState` they update; :class:`FaultInjector` bundles spe
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -145,16 +145,38 @@ class Fault:
         return parts[1] if len(parts) == 2 else None
 
 
-@dataclass(frozen=True)
 class Trigger:
     """What fault start conditions are evaluated on at one tick (supplied by the simulator).
 
-    ``altitude_m`` (N,) [m] (normally true height above terrain), ``phase`` (N,) phase names.
+    ``altitude_m`` (N,) [m] (normally true height above terrain), ``phase`` (N,) phase names; None: not
+    supplied. Each is given as its value, or as a function of no argument that computes it the first time a
+    fault asks (then kept): a tick whose faults ask for neither computes neither (a descent's true altitude
+    costs a terrain query a run and tick).
     """
 
-    t_s: float
-    altitude_m: Array | None = None
-    phase: NDArray[np.str_] | None = None
+    __slots__ = ("_altitude_m", "_phase", "t_s")
+
+    def __init__(
+        self,
+        t_s: float,
+        altitude_m: Array | Callable[[], Array] | None = None,
+        phase: NDArray[np.str_] | Callable[[], NDArray[np.str_]] | None = None,
+    ) -> None:
+        self.t_s = t_s
+        self._altitude_m = altitude_m
+        self._phase = phase
+
+    @property
+    def altitude_m(self) -> Array | None:
+        if callable(self._altitude_m):
+            self._altitude_m = self._altitude_m()
+        return self._altitude_m
+
+    @property
+    def phase(self) -> NDArray[np.str_] | None:
+        if callable(self._phase):
+            self._phase = self._phase()
+        return self._phase
 
 
 @dataclass

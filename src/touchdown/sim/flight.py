@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from touchdown.errors import InputError
-from touchdown.fsw.flight_software import FlightSoftware
+from touchdown.fsw.flight_software import FlightSoftware, phase_names
 from touchdown.moon.constants import G_SURFACE
 from touchdown.moon.frames import (
     QUAT_CONJUGATE,
@@ -280,7 +280,10 @@ class Flight:
 
         def source(t: float, x: Array) -> Commands:
             k = round(t / self.dt_fsw)
-            trig = Trigger(t, altitude_m=self.true_altitude(t, x), phase=self.fsw.phase_names)
+            # computed only if a fault asks: the true altitude (x is never written: CommandSource) and the
+            # phases of this tick's start
+            codes = self.fsw.phase.copy()
+            trig = Trigger(t, altitude_m=lambda: self.true_altitude(t, x), phase=lambda: phase_names(codes))
             meas: list[Measurement] = []
             g = self.gravity.acceleration(x[:, R])  # at this tick's truth: the next interval's start too
             if prev:
