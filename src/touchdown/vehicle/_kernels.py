@@ -45,14 +45,12 @@ class EomConstants(NamedTuple):
     throttle_max: Array  # (E,)
     torque_max: Array  # (3,) RCS torque limit per body axis [N·m]
     rcs_flow_per_nm: float  # RCS propellant flow per N·m of torque [kg/s/(N·m)]
-    # engine sums per body axis: for axis k, the first count[k] entries of engine[k] and coef[k] are the
-    # engines with a non-zero coefficient and that coefficient, in engine order
-    force_engine: NDArray[np.int64]  # (3, E) thrust directions (unit, body axes)
-    force_coef: Array  # (3, E)
-    force_count: NDArray[np.int64]  # (3,)
-    torque_engine: NDArray[np.int64]  # (3, E) torque arms r × d [m]
-    torque_coef: Array  # (3, E)
-    torque_count: NDArray[np.int64]  # (3,)
+    # engine sums of the load: rows 0–2 the force per body axis (coefficients: the thrust directions, unit,
+    # body axes), rows 3–5 the torque (the torque arms r × d [m]); for row k, the first count[k] entries
+    # of engine[k] and coef[k] are the engines with a non-zero coefficient and that coefficient, in order
+    load_engine: NDArray[np.int64]  # (6, E)
+    load_coef: Array  # (6, E)
+    load_count: NDArray[np.int64]  # (6,)
     dry_mass: float  # [kg]
     capacity: float  # propellant capacity [kg]
     inertia_dry: Array  # (3,) principal inertias dry [kg·m²]
@@ -124,8 +122,7 @@ def eom_rows(
     FMA).
     """
     f_max, ve, has_lag, inv_lag = c.f_max, c.ve, c.has_lag, c.inv_lag
-    force_engine, force_coef, force_count = c.force_engine, c.force_coef, c.force_count
-    torque_engine, torque_coef, torque_count = c.torque_engine, c.torque_coef, c.torque_count
+    load_engine, load_coef, load_count = c.load_engine, c.load_coef, c.load_count
     dry_mass, capacity = c.dry_mass, c.capacity
     i_dry, i_span = c.inertia_dry, c.inertia_span
     gp0, gp1, gp2 = g_par
@@ -212,23 +209,21 @@ def eom_rows(
                 if scaled:
                     for r in range(w):
                         thrust[e, r] = thrust[e, r] * sc[e, r]
-            # engine force and torque: sums in engine order over the non-zero coefficients (no BLAS)
-            for a in range(3):
-                for row, engine, coef, count in (
-                    (a, force_engine, force_coef, force_count),
-                    (3 + a, torque_engine, torque_coef, torque_count),
-                ):
-                    if count[a] == 0:
-                        for r in range(w):
-                            load[row, r] = 0.0
-                        continue
-                    e, cf = engine[a, 0], coef[a, 0]
+            # engine force and torque: sums in engine order over the non-zero coefficients (no BLAS); one
+            # table for both, as a loop over a tuple of arrays would count references in this loop
+            for row in range(6):
+                if load_count[row] == 0:
                     for r in range(w):
-                        load[row, r] = thrust[e, r] * cf
-                    for j in range(1, count[a]):
-                        e, cf = engine[a, j], coef[a, j]
-                        for r in range(w):
-                            load[row, r] += thrust[e, r] * cf
+                        load[row, r] = 0.0
+                    continue
+                e, cf = load_engine[row, 0], load_coef[row, 0]
+                for r in range(w):
+                    load[row, r] = thrust[e, r] * cf
+                for j in range(1, load_count[row]):
+                    e, cf = load_engine[row, j], load_coef[row, j]
+                    for r in range(w):
+                        load[row, r] += thrust[e, r] * cf
+            for a in range(3):
                 for r in range(w):
                     load[3 + a, r] = tau[a, r] + load[3 + a, r]
             # engine propellant flow, in engine order

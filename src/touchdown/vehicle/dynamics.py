@@ -90,8 +90,7 @@ class RigidBodyDynamics:
         mass = vehicle.mass
         # the engine sums per body axis run over the non-zero coefficients only, in engine order (a zero
         # coefficient would add ±0 to a sum that is exactly the same otherwise)
-        force_engine, force_coef, force_count = _term_table(self.dirs)
-        torque_engine, torque_coef, torque_count = _term_table(self.engine_torque_arm)
+        load_engine, load_coef, load_count = _term_table(np.hstack([self.dirs, self.engine_torque_arm]))
         self.constants = _kernels.EomConstants(
             f_max=np.ascontiguousarray(self.f_max, dtype=float),
             ve=np.ascontiguousarray(self.ve, dtype=float),
@@ -101,12 +100,9 @@ class RigidBodyDynamics:
             throttle_max=np.ascontiguousarray(self.throttle_max, dtype=float),
             torque_max=self.torque_max.copy(),
             rcs_flow_per_nm=float(self.rcs_flow_per_nm),
-            force_engine=force_engine,
-            force_coef=force_coef,
-            force_count=force_count,
-            torque_engine=torque_engine,
-            torque_coef=torque_coef,
-            torque_count=torque_count,
+            load_engine=load_engine,
+            load_coef=load_coef,
+            load_count=load_count,
             dry_mass=float(self.dry_mass),
             capacity=float(max(mass.propellant_capacity_kg, 1e-300)),
             inertia_dry=np.asarray(mass.inertia_dry_kgm2, dtype=float).copy(),
@@ -270,14 +266,14 @@ def _rows(a: ArrayLike, n: int, width: int | None, dtype: type = np.float64) -> 
 
 
 def _term_table(per_engine: Array) -> tuple[NDArray[np.int64], Array, NDArray[np.int64]]:
-    """The engine sums' terms per body axis from (E, 3) per-engine vectors: (3, E) engine indices and
-    coefficients, the first count[k] of row k being axis k's non-zero coefficients in engine order, and
-    the counts (3,)."""
-    n_engines = per_engine.shape[0]
-    engine = np.zeros((3, max(n_engines, 1)), dtype=np.int64)
-    coef = np.zeros((3, max(n_engines, 1)))
-    count = np.zeros(3, dtype=np.int64)
-    for k in range(3):
+    """The engine sums' terms per column k of (E, K) per-engine coefficients (the force's three body axes,
+    then the torque's): (K, E) engine indices and coefficients, the first count[k] of row k being column
+    k's non-zero coefficients in engine order, and the counts (K,)."""
+    n_engines, n_sums = per_engine.shape
+    engine = np.zeros((n_sums, max(n_engines, 1)), dtype=np.int64)
+    coef = np.zeros((n_sums, max(n_engines, 1)))
+    count = np.zeros(n_sums, dtype=np.int64)
+    for k in range(n_sums):
         for e in range(n_engines):
             if per_engine[e, k] != 0.0:
                 engine[k, count[k]] = e
