@@ -146,8 +146,7 @@ def eom_rows(
     load = np.empty((6, LANES))  # engine force [N], then total torque [N·m], body axes
     flow = np.empty(LANES)  # engine propellant flow [kg/s]
     grav = np.zeros((3, LANES))  # gravitational acceleration [m/s²]
-    dec_half = np.empty((n_eng, LANES))  # lag decay over half the step, exp(−(h/2)/T_lag)
-    dec_full = np.empty((n_eng, LANES))  # and over the whole step
+    dec = np.empty((2, n_eng, LANES))  # lag decay over half the step, exp(−(h/2)/T_lag), and the whole
     for i0 in range(0, n, LANES):
         w = min(LANES, n - i0)  # rows in this block
         for r in range(w):
@@ -175,8 +174,8 @@ def eom_rows(
                             h_prev = hh[r]
                             d_half = math.exp(-(0.5 * h_prev) * il)
                             d_full = math.exp(-h_prev * il)
-                        dec_half[e, r] = d_half
-                        dec_full[e, r] = d_full
+                        dec[0, e, r] = d_half
+                        dec[1, e, r] = d_full
 
         for s in range(stages):
             # the stage's state: x, x + h/2 k1, x + h/2 k2, x + h k3
@@ -191,11 +190,11 @@ def eom_rows(
                     for r in range(w):
                         xs[j, r] = x0[j, r] + hh[r] * k[2, j, r]
             if s > 0:  # a lagged engine's level at the stage's instant, exactly
+                half_or_full = 0 if s < 3 else 1  # an index, not an array variable (no reference count)
                 for e in range(n_eng):
                     if has_lag[e]:
-                        dec = dec_half if s < 3 else dec_full
                         for r in range(w):
-                            xs[14 + e, r] = u[e, r] + (x0[14 + e, r] - u[e, r]) * dec[e, r]
+                            xs[14 + e, r] = u[e, r] + (x0[14 + e, r] - u[e, r]) * dec[half_or_full, e, r]
 
             # thrust: the lagged level, or the command if no lag; zero when dry; scaled by a fault
             for e in range(n_eng):
@@ -295,7 +294,7 @@ def eom_rows(
             for e in range(n_eng):
                 if has_lag[e]:
                     for r in range(w):
-                        x1[14 + e, r] = u[e, r] + (x0[14 + e, r] - u[e, r]) * dec_full[e, r]
+                        x1[14 + e, r] = u[e, r] + (x0[14 + e, r] - u[e, r]) * dec[1, e, r]
             for r in range(w):
                 qn = math.sqrt(
                     x1[6, r] * x1[6, r] + x1[7, r] * x1[7, r] + x1[8, r] * x1[8, r] + x1[9, r] * x1[9, r]
