@@ -83,6 +83,34 @@ def test_vertical_rate_schedule():
         VerticalDescentParams(tau_vertical_s=0.0)
 
 
+def test_descent_time_is_the_schedules_integral():
+    """``descent_time_s``: ∫₀ʰ dh / |ḣ_cmd(h)| in closed form, against a fine midpoint sum on the Series 1
+    schedule and by hand on one linear piece; a constant rate gives h / |ḣ|; a rate that stops the descent
+    gives none."""
+    alt, rate = SERIES1_RATE_SCHEDULE
+    law = VerticalDescentGuidance(
+        VerticalDescentParams(schedule_altitude_m=alt, schedule_vertical_rate_mps=rate)
+    )
+    h = np.array([-5.0, 0.0, 15.0, 30.0, 165.0, 300.0, 1150.0, 2000.0, 5000.0])
+    got = law.descent_time_s(h)
+    for hk, tk in zip(h, got, strict=True):
+        edges = np.linspace(0.0, max(hk, 0.0), 400_001)
+        mid = 0.5 * (edges[1:] + edges[:-1])
+        assert tk == pytest.approx(np.sum(np.diff(edges) / np.abs(law.vertical_rate_command(mid))), rel=1e-9)
+    assert got[0] == got[1] == 0.0 and got[3] == 30.0
+    # one piece: |ḣ| = 1 + 0.02 h from 0 to 100 m, so ∫ dh / (1 + 0.02 h) = 50 ln 3 s
+    one = VerticalDescentGuidance(
+        VerticalDescentParams(schedule_altitude_m=(0.0, 100.0), schedule_vertical_rate_mps=(-1.0, -3.0))
+    )
+    assert one.descent_time_s(np.array([100.0]))[0] == pytest.approx(50.0 * np.log(3.0), rel=1e-14)
+    p66 = VerticalDescentGuidance(VerticalDescentParams(vertical_rate_mps=APOLLO11_VERTICAL_RATE_MPS))
+    assert p66.descent_time_s(np.array([45.72]))[0] == pytest.approx(45.72 / 0.9144, rel=1e-15)
+    hover = VerticalDescentGuidance(
+        VerticalDescentParams(schedule_altitude_m=(0.0, 50.0), schedule_vertical_rate_mps=(0.0, -2.0))
+    )
+    assert np.isnan(hover.descent_time_s(np.array([10.0, 100.0]))).all()
+
+
 def test_gravity_turn_nulls_speed_at_target_altitude():
     """2-D point mass (x east, z up), constant g: the vertical deceleration stays v_z0²/(2Δh0) and speed
     reaches ~0 at the target altitude at t_f = 2Δh0/|v_z0|."""

@@ -45,8 +45,10 @@ from touchdown.sim.flight import FlightResult
 @dataclass(frozen=True)
 class ProgressReport:
     """A campaign's progress: ``done`` runs judged (in chunks written), ``landed`` of them, ``total`` runs;
-    of the chunks underway, ``finished`` runs whose flight has ended, ``flying`` runs in the air and the
-    simulated time ``t_s`` [s] of the slowest batch (None: none underway)."""
+    of the chunks underway, ``finished`` runs whose flight has ended, ``flying`` runs in the air, the
+    simulated time ``t_s`` [s] of the slowest batch (None: none underway) and ``t_end_s`` [s], the latest
+    simulated time at which a batch's flight software expects its last touchdown (None: unknown; see
+    ``FlightSoftware.expected_touchdown_s``)."""
 
     done: int
     landed: int
@@ -54,6 +56,7 @@ class ProgressReport:
     finished: int = 0
     flying: int = 0
     t_s: float | None = None
+    t_end_s: float | None = None
 
 
 Progress = Callable[[ProgressReport], None]
@@ -256,7 +259,7 @@ def run(
             for i, sub in tasks:
                 underway = None
                 if progress is not None:
-                    underway = Throttled(lambda f, fl, t, i=i: tally.underway(i, f, fl, t), 0.5)
+                    underway = Throttled(lambda f, fl, t, e, i=i: tally.underway(i, f, fl, t, e), 0.5)
                 finished(i, fly_chunk(spec, sub, progress=underway))
         cdir.merge()
     wall = time.perf_counter() - t0
@@ -288,14 +291,14 @@ class _Tally:
         self.progress, self.total, self.done, self.landed = progress, total, done, landed
         self.lock = threading.Lock()
         self.written: set[int] = set()
-        self.flights: dict[int, tuple[int, int, float]] = {}  # chunk → (finished, flying, t_s)
+        self.flights: dict[int, tuple[int, int, float, float]] = {}  # chunk → (finished, flying, t_s, t_end)
         self._report()
 
-    def underway(self, chunk: int, finished: int, flying: int, t_s: float) -> None:
+    def underway(self, chunk: int, finished: int, flying: int, t_s: float, t_end: float = math.nan) -> None:
         """A report from chunk's flights (a late one, after the chunk was written, is dropped)."""
         with self.lock:
             if chunk not in self.written:
-                self.flights[chunk] = (int(finished), int(flying), float(t_s))
+                self.flights[chunk] = (int(finished), int(flying), float(t_s), float(t_end))
                 self._report()
 
     def chunk_done(self, chunk: int, runs: int, landed: int) -> None:
@@ -310,14 +313,16 @@ class _Tally:
         if self.progress is None:
             return
         now = self.flights.values()
+        ends = [e for _, fl, _, e in now if fl and math.isfinite(e)]
         self.progress(
             ProgressReport(
                 self.done,
                 self.landed,
                 self.total,
-                finished=sum(f for f, _, _ in now),
-                flying=sum(fl for _, fl, _ in now),
-                t_s=min((t for _, _, t in now), default=None),
+                finished=sum(f for f, _, _, _ in now),
+                flying=sum(fl for _, fl, _, _ in now),
+                t_s=min((t for _, _, t, _ in now), default=None),
+                t_end_s=max(ends) if ends else None,
             )
         )
 

@@ -50,8 +50,10 @@ NAV_ERROR_COLUMNS = tuple(
     f"nav.initial_error.{axis}_{unit}" for unit in ("m", "mps") for axis in ("east", "north", "up")
 )
 _FAULT_FIELD = re.compile(r"faults\.(\d+)\.(\w+)$")
-FlightProgress = Callable[[int, int, float], None]
-"""progress(finished, flying, t_s) of a chunk's flights (:func:`fly_batch`)."""
+FlightProgress = Callable[..., None]
+"""progress(finished, flying, t_s, t_end) of a chunk's flights (:func:`fly_batch`); ``t_end``: a function
+giving the simulated time [s] at which the batch's flight software expects its last touchdown (NaN:
+unknown), called only by a report that goes out (:class:`Throttled`)."""
 #: Wall time between two progress reports of a chunk underway [s].
 REPORT_PERIOD_S = 1.0
 
@@ -169,9 +171,9 @@ def fly_batch(
 ) -> Iterator[tuple[LoadedScenario, FlightResult, NDArray[np.intp]]]:
     """Fly the runs of ``sample``, grouped and split into batches: (scenario, result, row indices) each.
 
-    ``progress(finished, flying, t_s)``, when given, is called after every truth step: the runs of ``sample``
-    whose flight has ended (earlier batches and touchdowns in this one), the runs in the air and the
-    batch's simulated time [s]."""
+    ``progress(finished, flying, t_s, t_end)``, when given, is called after every truth step: the runs of
+    ``sample`` whose flight has ended (earlier batches and touchdowns in this one), the runs in the air, the
+    batch's simulated time [s] and the function that estimates its end (``Flight.expected_end_s``)."""
     period = spec.trajectory_period_s
     ended = 0  # runs of the batches already flown
     for items, rows in _groups(spec, sample):
@@ -201,8 +203,10 @@ def fly_batch(
             hook = None
             if progress is not None:
 
-                def hook(t_s: float, flying: int, base: int = ended, n: int = part.size) -> None:
-                    progress(base + n - flying, flying, t_s)
+                def hook(
+                    t_s: float, flying: int, base: int = ended, n: int = part.size, flight: Flight = flight
+                ) -> None:
+                    progress(base + n - flying, flying, t_s, flight.expected_end_s)
 
             yield loaded, flight.run(progress=hook), part
             ended += part.size
@@ -279,30 +283,33 @@ def fly_chunk(
 
 
 class Throttled:
-    """``report(*args)`` at most once every ``period_s`` [s] of wall time (the first call always)."""
+    """``report(finished, flying, t_s, t_end)`` at most once every ``period_s`` [s] of wall time (the first
+    call always); ``t_end``, a function, is called only then, and its value [s] reported (NaN: none)."""
 
-    def __init__(self, report: FlightProgress, period_s: float = REPORT_PERIOD_S) -> None:
+    def __init__(self, report: Callable[[int, int, float, float], None], period_s: float = REPORT_PERIOD_S):
         self.report = report
         self.period_s = period_s
         self.last = -math.inf
 
-    def __call__(self, finished: int, flying: int, t_s: float) -> None:
+    def __call__(
+        self, finished: int, flying: int, t_s: float, t_end: Callable[[], float] | None = None
+    ) -> None:
         now = time.monotonic()
         if now - self.last >= self.period_s:
             self.last = now
-            self.report(finished, flying, t_s)
+            self.report(finished, flying, t_s, math.nan if t_end is None else float(t_end()))
 
 
 def fly_chunk_reporting(
     spec: CampaignSpec, sample: Sample, topic: str, chunk: int
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None]:
     """:func:`fly_chunk` as a Dask task that logs its flights' progress as worker events under ``topic``:
-    ``[chunk, finished, flying, t_s]``, at most once every :data:`REPORT_PERIOD_S`."""
+    ``[chunk, finished, flying, t_s, t_end]``, at most once every :data:`REPORT_PERIOD_S`."""
     from distributed import get_worker
 
     worker = get_worker()
 
-    def report(finished: int, flying: int, t_s: float) -> None:
-        worker.log_event(topic, [chunk, finished, flying, t_s])
+    def report(finished: int, flying: int, t_s: float, t_end: float) -> None:
+        worker.log_event(topic, [chunk, finished, flying, t_s, t_end])
 
     return fly_chunk(spec, sample, progress=Throttled(report))

@@ -7,9 +7,12 @@ interrupted campaign, and ``touchdown fly --from DIR --run K`` re-flies run K wi
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +101,7 @@ class _Bar:
         self.enabled = enabled
         self.progress = None
         self.task = None
+        self.eta = _Eta()
 
     def __enter__(self) -> _Bar:
         if self.enabled:
@@ -108,7 +112,6 @@ class _Bar:
                 Progress,
                 TextColumn,
                 TimeElapsedColumn,
-                TimeRemainingColumn,
             )
 
             self.progress = Progress(
@@ -118,13 +121,12 @@ class _Bar:
                 TextColumn("runs · landed {task.fields[landed]}{task.fields[air]}"),
                 TextColumn("· elapsed"),
                 TimeElapsedColumn(),
-                TextColumn("· ETA"),
-                TimeRemainingColumn(),
+                TextColumn("· ETA {task.fields[eta]}"),
                 console=Console(stderr=True),
                 transient=False,
             )
             self.progress.__enter__()
-            self.task = self.progress.add_task("campaign", total=None, landed="—", air="")
+            self.task = self.progress.add_task("campaign", total=None, landed="—", air="", eta="—")
         return self
 
     def __call__(self, r: execute.ProgressReport) -> None:
@@ -133,11 +135,46 @@ class _Bar:
             share = f"{100.0 * r.landed / r.done:.1f} %" if r.done else "—"
             air = f" · {r.flying:,} in flight, t = {r.t_s:.0f} s" if r.flying and r.t_s is not None else ""
             done = r.done + r.finished
-            self.progress.update(self.task, completed=done, total=r.total, landed=share, air=air)
+            eta = self.eta(r)
+            left = "—" if eta is None else str(datetime.timedelta(seconds=round(eta)))
+            self.progress.update(self.task, completed=done, total=r.total, landed=share, air=air, eta=left)
 
     def __exit__(self, *exc: object) -> None:
         if self.progress is not None:
             self.progress.__exit__(*exc)
+
+
+class _Eta:
+    """The wall time [s] a campaign has left, from its progress reports (None: no estimate yet).
+
+    A one-round campaign (every chunk in the air at once: 10,000 runs on 2 workers) judges no run until its
+    batches land, so the runs done cannot tell. Its flights can: the batches' simulated time advances at a
+    measured rate, and their flight software expects the last touchdown at ``t_end_s``. Runs still queued
+    add whole rounds of that length; once chunks are written and runs are still queued, the rate of runs
+    done takes over."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.start = clock()
+        self.ref: tuple[float, float] | None = None  # (wall, simulated time) at the round's first report
+
+    def __call__(self, r: execute.ProgressReport) -> float | None:
+        now = self.clock()
+        queued = r.total - r.done - r.finished - r.flying  # runs not yet in the air
+        if r.done and queued > 0:
+            return (now - self.start) * (r.total - r.done) / r.done
+        if r.t_s is None:
+            self.ref = None
+            return 0.0 if r.done == r.total else None
+        if self.ref is None or r.t_s < self.ref[1]:  # a new round's flights
+            self.ref = (now, r.t_s)
+        wall, sim = now - self.ref[0], r.t_s - self.ref[1]
+        if r.t_end_s is None or wall < 1.0 or sim <= 0.0:
+            return None
+        rate = sim / wall  # simulated seconds per wall second
+        round_left = max(r.t_end_s - r.t_s, 0.0) / rate
+        per_round = max(r.flying + r.finished, 1)
+        return round_left + math.ceil(queued / per_round) * r.t_end_s / rate
 
 
 def campaign(

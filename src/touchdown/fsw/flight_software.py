@@ -187,6 +187,33 @@ class FlightSoftware:
         """Estimated height above the believed terrain directly below [m]."""
         return self.nav.altitude_m()
 
+    def expected_touchdown_s(self, rows: Mask | None = None) -> float:
+        """When the last of ``rows`` (N,) (default: all) expects to touch down [s], by this software's belief.
+
+        A row flying a law that knows its descent time (``descent_time_s``: the vertical descent's schedule)
+        takes it from its estimated altitude; a row flying a law with a time to go (the braking laws, to
+        their gate) takes that plus the terminal law's descent time from ``terminal_altitude_m``. Rows with
+        neither (coasting before ignition) are left out; NaN when no row has an estimate. For progress
+        displays: it reads the last tick's state and changes nothing."""
+        rows = np.ones(self.n, bool) if rows is None else np.asarray(rows, bool)
+        remaining = np.full(self.n, np.nan)
+        altitude = None
+        terminal = self.laws.get(TERMINAL)
+        after_gate = math.nan
+        if hasattr(terminal, "descent_time_s") and self.cfg.terminal_altitude_m > 0.0:
+            after_gate = float(terminal.descent_time_s(np.array([self.cfg.terminal_altitude_m]))[0])
+        for k, law in self.laws.items():
+            mine = rows & (self.phase == k)
+            if not mine.any():
+                continue
+            if hasattr(law, "descent_time_s"):
+                altitude = self.altitude_m() if altitude is None else altitude
+                remaining[mine] = law.descent_time_s(altitude[mine])
+            else:
+                remaining[mine] = self.t_go_s[mine] + after_gate
+        known = remaining[np.isfinite(remaining)]
+        return self.t_s + float(known.max()) if known.size else math.nan
+
     def surface_speeds(self) -> tuple[Array, Array]:
         """Estimated (vertical, horizontal) speed relative to the surface [m/s], vertical up positive."""
         r = self.nav.r_mci

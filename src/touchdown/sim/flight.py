@@ -339,6 +339,11 @@ class Flight:
             self.upload_error_enu,
         )
 
+    def expected_end_s(self) -> float:
+        """When the batch's last run in flight expects to touch down [s] (its flight software's estimate:
+        :meth:`FlightSoftware.expected_touchdown_s`), NaN while none can tell; for progress reports."""
+        return self.fsw.expected_touchdown_s(self.sim.active)
+
     def _keep_contact_nav_altitude(self) -> None:
         """Before the flight software steps again: keep the estimated altitude of runs that touched down
         since the last tick (its state is still that of their last tick in flight). The rest of a batch

@@ -91,6 +91,25 @@ class VerticalDescentGuidance:
             return np.full(np.shape(altitude_m), self.params.vertical_rate_mps)
         return np.interp(altitude_m, self._alt, self._rate)
 
+    def descent_time_s(self, altitude_m: ArrayLike) -> Array:
+        """Time [s] the schedule takes from ``altitude_m`` (N,) [m] down to 0 m, flown at ḣ_cmd exactly:
+        ∫₀ʰ dh / |ḣ_cmd(h)|, in closed form on each linear piece (ln of the rates' ratio over their slope;
+        Δh / |ḣ| where the rate is constant). 0 at or below 0 m; NaN where the schedule does not descend
+        (a rate ≥ 0). An estimate for progress displays: the lander lags the schedule by ≈ τ_v."""
+        h = np.maximum(np.asarray(altitude_m, dtype=float), 0.0)
+        if self._alt.size == 0:
+            rate = self.params.vertical_rate_mps
+            return h / -rate if rate < 0.0 else np.full(h.shape, np.nan)
+        alt, speed = self._alt, -self._rate  # knots ascending [m], descent speeds [m/s]
+        if np.any(speed <= 0.0):
+            return np.full(h.shape, np.nan)
+        out = np.minimum(h, alt[0]) / speed[0]  # below the first knot: its rate held
+        for a0, a1, s0, s1 in zip(alt[:-1], alt[1:], speed[:-1], speed[1:], strict=True):
+            dh = np.clip(h - a0, 0.0, a1 - a0)  # the part of this piece below h
+            slope = (s1 - s0) / (a1 - a0)  # d|ḣ|/dh
+            out = out + (dh / s0 if slope == 0.0 else np.log((s0 + slope * dh) / s0) / slope)
+        return out + np.maximum(h - alt[-1], 0.0) / speed[-1]  # above the last knot: its rate held
+
     def command(self, t_s: ArrayLike, r_site: Array, v_site: Array, g_site: Array) -> GuidanceCommand:
         """Thrust acceleration [m/s²] in the site frame; ``t_s`` is not used."""
         r_site, v_site, g_site = check_state(r_site, v_site, g_site)
