@@ -338,7 +338,8 @@ def raycast(
             above = gc > 0.0
             a[m], ga[m] = np.where(above, c, a[m]), np.where(above, gc, 0.5 * ga[m])
             b[m], gb[m] = np.where(above, b[m], c), np.where(above, 0.5 * gb[m], gc)
-        r = np.where(gb == ga, b, b - gb * (b - a) / (gb - ga))
+        with np.errstate(invalid="ignore", divide="ignore"):  # gb == ga (a search's exact hit) takes b
+            r = np.where(gb == ga, b, b - gb * (b - a) / (gb - ga))
         r = np.clip(r, a, b)
         out[hit] = np.where(r <= max_range_m, r, np.nan)
     return out.reshape(shape)
