@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import platform
 import time
 from collections.abc import Callable
 
 import numpy as np
+from bench_flight import machine  # this folder: run as a script
 
 from touchdown.moon.frames import dcm_to_quat, llh_to_mcmf, quat_multiply, quat_normalize
 from touchdown.moon.terrain.base import FlatTerrain
@@ -33,17 +32,6 @@ from touchdown.sim.initial import make_state
 from touchdown.vehicle.presets import series1
 
 SITE = (math.radians(47.5), math.radians(44.4))  # the Atlas rim (REFERENCE §2.2)
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
 
 
 def states(n: int, terrain_height: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
