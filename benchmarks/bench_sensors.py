@@ -21,6 +21,7 @@ from bench_flight import machine  # this folder: run as a script
 
 from touchdown.moon.frames import dcm_to_quat, llh_to_mcmf, quat_multiply, quat_normalize
 from touchdown.moon.terrain.base import FlatTerrain
+from touchdown.moon.terrain.dem import Dem
 from touchdown.moon.terrain.loader import SyntheticSpec, load_terrain
 from touchdown.noise import normal, run_keys, stream_id
 from touchdown.sensors.altimeter import AltimeterParams, LaserAltimeter
@@ -42,12 +43,12 @@ def states(n: int, terrain_height: Callable[[np.ndarray, np.ndarray], np.ndarray
     r = llh_to_mcmf(lat, lon, terrain_height(lat, lon) + rng.uniform(2_000.0, 8_000.0, n))
     up = r / np.linalg.norm(r, axis=1)[:, None]
     # body +z (thrust) up, body −z (the nadir beam) down, tilted up to 10°
-    z = quat_normalize(np.concatenate((np.ones((n, 1)), rng.normal(0.0, 0.04, (n, 3))), axis=1))
+    tilt = quat_normalize(np.concatenate((np.ones((n, 1)), rng.normal(0.0, 0.04, (n, 3))), axis=1))
     east = np.cross([0.0, 0.0, 1.0], up)
     east /= np.linalg.norm(east, axis=1)[:, None]
     north = np.cross(up, east)
     dcm = np.stack((east, north, up), axis=-1)  # body (east, north, up) → MCI
-    q = quat_multiply(dcm_to_quat(dcm), z)
+    q = quat_multiply(dcm_to_quat(dcm), tilt)
     return make_state(series1(), r, np.zeros((n, 3)), q, propellant_kg=200.0)
 
 
@@ -76,7 +77,7 @@ def main() -> None:
 
     terrains = {"flat": FlatTerrain(0.0)}
     lola = load_terrain("LDEM_4", site=SITE, detail=False)
-    if type(lola).__name__ == "Dem":
+    if isinstance(lola, Dem):  # not the synthetic fallback (no LOLA grid installed)
         terrains["LOLA LDEM_4"] = lola
     terrains["synthetic (Atlas + crater field)"] = load_terrain(None, site=SITE, synthetic=SyntheticSpec())
     nadir = LaserAltimeter("lrf", AltimeterParams(beam_dirs_body=((0.0, 0.0, -1.0),), max_range_m=10_000.0))
