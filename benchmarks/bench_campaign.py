@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import platform
 import resource
 import statistics
 import tempfile
@@ -28,23 +27,11 @@ from pathlib import Path
 
 import numpy as np
 import psutil
+from host import machine  # this folder: run as a script
 
 from touchdown.campaign import execute
 from touchdown.campaign import workers as local_workers
 from touchdown.scenario.loader import load_scenario
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        cpu = platform.processor() or platform.machine()
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
 
 
 def own_peak_mib() -> float:

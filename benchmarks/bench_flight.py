@@ -17,11 +17,10 @@ descent, ≈ 934 s on seed 0). Everything runs in this one process; use ``taskse
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 
 import numpy as np
+from host import machine  # this folder: run as a script
 
 from touchdown.scenario.loader import load_scenario
 from touchdown.sim.flight import Flight
@@ -29,17 +28,6 @@ from touchdown.sim.flight import Flight
 SCENARIO = "series1-frigoris-nominal"
 WINDOW_S = 300.0  # the coast+braking window [s]
 DESCENT_S = 934.0  # simulated length of one full descent on seed 0 [s]
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            names = [line.split(":", 1)[1].strip() for line in f if line.startswith("model name")]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}"
 
 
 def fly(n: int, t_max_s: float | None) -> tuple[float, float]:

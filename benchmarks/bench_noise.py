@@ -12,10 +12,10 @@ and prints microseconds a call and nanoseconds a number. A descent draws ≈ 15.
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 
 import numpy as np
+from host import machine  # this folder: run as a script
 
 from touchdown import noise
 
@@ -39,7 +39,7 @@ def main() -> None:
     args = ap.parse_args()
     keys = noise.run_keys(0, np.arange(args.rows))
     calls = max(1, 10_000_000 // args.rows // 3)
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(f"machine: {machine()}")
     print(f"{'m':>3} {'normal [us]':>12} {'[ns/number]':>12} {'uniform [us]':>13} {'[ns/number]':>12}")
     for m in (2, 3, 12):
         n_us = best_us(noise.normal, keys, m, calls, args.repeat)

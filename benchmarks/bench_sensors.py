@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-from bench_flight import machine  # this folder: run as a script
+from host import machine  # this folder: run as a script
 
 from touchdown.moon.frames import dcm_to_quat, llh_to_mcmf, quat_multiply, quat_normalize
 from touchdown.moon.terrain.base import FlatTerrain

@@ -7,11 +7,10 @@ Prints the machine, then trajectory-steps per second for N = 1, 100, 10,000 and 
 from __future__ import annotations
 
 import math
-import os
-import platform
 import time
 
 import numpy as np
+from host import machine  # this folder: run as a script
 
 from touchdown.moon.frames import enu_basis, llh_to_mcmf
 from touchdown.moon.gravity import PointMass, ZonalJ2
@@ -22,11 +21,6 @@ from touchdown.sim.initial import state_above_site
 from touchdown.sim.simulator import Simulator
 from touchdown.vehicle.commands import Commands
 from touchdown.vehicle.presets import series1
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def best_of(fn, repeat: int = 3) -> float:
