@@ -6,6 +6,7 @@ Prints the machine, then trajectory-steps per second for N = 1, 100, 10,000 and 
 
 from __future__ import annotations
 
+import argparse
 import math
 import time
 
@@ -44,6 +45,7 @@ def bench_steps(n: int, gravity, steps: int = 200) -> float:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     print(f"machine: {machine()}")
     print("\n6-DOF powered flight, RK4 dt = 0.05 s (trajectory-steps per second; simulated s per wall s)")
     for name, g in (("point mass", PointMass()), ("J2", ZonalJ2())):

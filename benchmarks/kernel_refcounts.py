@@ -20,6 +20,7 @@ of the loops they sit in, innermost first.
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import sys
@@ -101,6 +102,7 @@ def refcounts_in_loops(module_ir: str, name: str) -> list[tuple[int, list[int]]]
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     from touchdown.scenario.loader import load_scenario
     from touchdown.sim.flight import Flight
 
