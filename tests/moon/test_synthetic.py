@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 
+from touchdown.moon.terrain import _crater_kernels
 from touchdown.moon.terrain.catalogue import ATLAS
 from touchdown.moon.terrain.craters import cumulative_density
 from touchdown.moon.terrain.synthetic import CraterField, LocalPlane, SyntheticTerrain
@@ -63,6 +64,47 @@ def test_all_rows_drawn_at_once_equal_row_by_row(terrain: SyntheticTerrain) -> N
         alone = field._draw(i[row : row + 1, :7], j[row : row + 1, :7], row, row + 1)
         for a, b in zip(together, alone, strict=True):
             assert np.array_equal(a[row, :7], b[0])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"d_min_m": 3.0, "fresh_fraction": 0.5, "shallow_fraction": 0.3}, {"extent_m": 20_000.0}],
+)
+def test_compiled_draw_gives_the_numpy_draws_bits(params: dict) -> None:
+    """The compiled draw (_crater_kernels.draw_cells) against the numpy code it replaced, every output bit
+    for bit: cells near the centre (mostly inside the extent) and far out, all rows and one row alone."""
+    if _crater_kernels.LOOPS is None:
+        pytest.skip("numpy's loops are not readable here: the field runs its numpy draw")
+    field = CraterField(5, SITE, **params)
+    rng = np.random.default_rng(21)
+    for span in (60, 3_000_000):
+        i = rng.integers(-span, span, (field._n_rows, 700))
+        j = rng.integers(-span, span, (field._n_rows, 700))
+        for rows in ((0, None), (3, 4)):
+            r0, r1 = rows
+            ii, jj = (i, j) if r1 is None else (i[r0:r1], j[r0:r1])
+            compiled, reference = field._draw(ii, jj, r0, r1), field._draw_numpy(ii, jj, r0, r1)
+            for a, b in zip(compiled, reference, strict=True):
+                assert a.dtype == b.dtype and a.shape == b.shape
+                assert np.array_equal(a, b)
+            if span == 60 and r1 is None:
+                assert 0.2 < reference[5].mean() < 0.95  # craters present and absent both drawn
+
+
+def test_compiled_interp_is_numpys() -> None:
+    """_crater_kernels._interp against np.interp: below, above and on the nodes, NaN, and tables far from
+    evenly spaced (where its first guess is far off)."""
+    rng = np.random.default_rng(3)
+    even = np.linspace(-9.0, -7.0, 257)
+    uneven = np.sort(rng.uniform(-9.0, -7.0, 257) ** 3)
+    for xp in (even, uneven):
+        fp = np.cumsum(rng.uniform(0.1, 1.0, xp.size))
+        tab_x, tab_f = np.stack([even, xp]), np.stack([np.zeros(xp.size), fp])
+        x = np.concatenate(
+            [rng.uniform(xp[0] - 1.0, xp[-1] + 1.0, 3000), xp, [xp[0], xp[-1], np.nan, -np.inf, np.inf]]
+        )
+        got = np.array([_crater_kernels._interp(v, tab_x, tab_f, 1) for v in x])
+        assert np.array_equal(got, np.interp(x, xp, fp), equal_nan=True)
 
 
 def test_same_seed_same_terrain_other_seed_differs() -> None:

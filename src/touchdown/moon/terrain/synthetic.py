@@ -63,6 +63,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from touchdown.moon.constants import R_MOON
+from touchdown.moon.terrain import _crater_kernels
 from touchdown.moon.terrain.catalogue import NamedCrater
 from touchdown.moon.terrain.craters import (
     EJECTA_CUTOFF,
@@ -349,13 +350,43 @@ class CraterField:
             spans.append((r0, r0 + c.layers, c))
             r0 += c.layers
         self._class_rows = tuple(spans)
+        # the same constants as 1-D arrays for the compiled draw (_crater_kernels.draw_cells)
+        self._k_rows = tuple(
+            np.ascontiguousarray(v.ravel())
+            for v in (self._r_key, self._r_ox, self._r_oy, self._r_cell, self._r_p, self._r_n_lo,
+                      self._r_delta_n, self._r_d_lo, self._r_d_hi)
+        )  # fmt: skip
+        self._k_class = np.array([c.index for c, _ in rows], dtype=np.int64)
+        self._k_log_n = np.ascontiguousarray(np.stack([c.log_n for c in self.classes]))
+        self._k_log_d = np.ascontiguousarray(np.stack([c.log_d for c in self.classes]))
+        self._k_shape = np.array(
+            [self.ejecta_cutoff, self.fresh_fraction, self.shallow_fraction, *self.shallow_dd, *self.deep_dd,
+             self.rim_to_depth, PIKE_SIMPLE_DEPTH[0], PIKE_SIMPLE_DEPTH[1] - 1.0, PIKE_SIMPLE_RIM[0],
+             PIKE_SIMPLE_RIM[1] - 1.0, self.extent_m]
+        )  # fmt: skip
 
     def _draw(
         self, i: NDArray[np.int64], j: NDArray[np.int64], r0: int = 0, r1: int | None = None
     ) -> tuple[Array, Array, Array, Array, Array, NDArray[np.bool_]]:
         """Centre (x, y) [m, plane], diameter, depth, rim and presence of the crater in cells (i, j) of rows
         ``r0:r1`` (i, j of shape (rows, M)). Every operation is elementwise on contiguous arrays, so a cell's
-        crater has the same bits whichever rows and cells are drawn with it."""
+        crater has the same bits whichever rows and cells are drawn with it. Compiled
+        (:func:`~touchdown.moon.terrain._crater_kernels.draw_cells`, the same bits) where numpy's loops are
+        readable, else :meth:`_draw_numpy`."""
+        if _crater_kernels.LOOPS is None:
+            return self._draw_numpy(i, j, r0, r1)
+        r1 = self._n_rows if r1 is None else r1
+        ii = np.ascontiguousarray(np.broadcast_to(i, (r1 - r0, i.shape[-1])), dtype=np.int64)
+        jj = np.ascontiguousarray(np.broadcast_to(j, (r1 - r0, j.shape[-1])), dtype=np.int64)
+        return _crater_kernels.draw_cells(
+            ii, jj, r0, *self._k_rows, self._k_class, self._k_log_n, self._k_log_d, self._k_shape,
+            *_crater_kernels.LOOPS,
+        )  # fmt: skip
+
+    def _draw_numpy(
+        self, i: NDArray[np.int64], j: NDArray[np.int64], r0: int = 0, r1: int | None = None
+    ) -> tuple[Array, Array, Array, Array, Array, NDArray[np.bool_]]:
+        """:meth:`_draw` in numpy (the reference of the compiled draw, and its fallback)."""
         r1 = self._n_rows if r1 is None else r1
         rows = slice(r0, r1)
         with np.errstate(over="ignore"):
