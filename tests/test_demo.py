@@ -1,5 +1,6 @@
 """`touchdown demo` end to end on the LOLA grid: the M2 replay and a small M2 campaign with their reports,
-and the truth-model figures, which are the published facts they illustrate."""
+and the truth-model figures, which are the published facts they illustrate; and what the demo does with a
+missed replay check with and without the grid."""
 
 from __future__ import annotations
 
@@ -42,3 +43,53 @@ def test_demo_writes_both_reports_and_reproduces_the_truth_model_facts(tmp_path,
     assert 44.0 < doc["m2_critical_rate_mps"] < 66.0
     assert (out / "demo.png").stat().st_size > 10_000
     assert not list(out.glob(".*.tmp"))
+
+
+def _stub_demo_steps(monkeypatch, replay_exit: int) -> list[str]:
+    """The demo's three steps replaced by stubs that record their calls; the replay ends with
+    ``typer.Exit(replay_exit)`` as `fly --check` does when an expectation is missed."""
+    import typer
+
+    from touchdown import demo
+    from touchdown.commands import campaign, fly
+
+    calls: list[str] = []
+
+    def replay(**kwargs):
+        calls.append("fly")
+        raise typer.Exit(replay_exit)
+
+    monkeypatch.setattr(fly, "fly", replay)
+    monkeypatch.setattr(campaign, "campaign", lambda **kwargs: calls.append("campaign"))
+    monkeypatch.setattr(demo, "run_truth_model", lambda *a, **k: calls.append("truth") or {"figure": "x"})
+    return calls
+
+
+def test_demo_without_the_grid_reports_the_replays_misses_and_goes_on(tmp_path, monkeypatch):
+    """No LOLA grid: the flights fall back to synthetic terrain, where M2's facts are not expected; the
+    demo says so first and finishes instead of stopping at the replay's missed checks."""
+    from touchdown.demo import run_demo
+
+    calls = _stub_demo_steps(monkeypatch, replay_exit=1)
+    lines: list[str] = []
+    empty = tmp_path / "no-data"
+    empty.mkdir()
+    run_demo(tmp_path / "out", data_dir=str(empty), runs=2, workers=1, echo=lines.append)
+    assert calls == ["fly", "campaign", "truth"]
+    assert "not in" in lines[0] and "touchdown data fetch ldem_4" in lines[0]
+    assert any("not expected to hold" in line for line in lines)
+
+
+def test_demo_with_the_grid_stops_at_a_missed_replay_check(tmp_path, monkeypatch, shared_data_dir):
+    """With the grid a missed M2 check is a real failure: exit code 1, nothing flown after it."""
+    import typer
+
+    from touchdown.demo import run_demo
+
+    calls = _stub_demo_steps(monkeypatch, replay_exit=1)
+    lines: list[str] = []
+    with pytest.raises(typer.Exit) as stopped:
+        run_demo(tmp_path / "out", data_dir=str(shared_data_dir), runs=2, workers=1, echo=lines.append)
+    assert stopped.value.exit_code == 1
+    assert calls == ["fly"]
+    assert not any("synthetic" in line for line in lines)

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from touchdown import datastore
 from touchdown.atomic import write_text
 from touchdown.moon.constants import G_SURFACE
 from touchdown.moon.frames import enu_basis, llh_to_mcmf
@@ -189,24 +190,42 @@ def run_demo(
     out: Path, data_dir: str | None = None, runs: int = DEMO_RUNS, workers: int | None = None, echo=print
 ) -> dict[str, Any]:
     """The M2 replay and an M2 campaign with their reports under ``out/m2-replay`` and ``out/m2-campaign``,
-    then the truth-model figure under ``out/truth-model``; returns the paths of the reports."""
+    then the truth-model figure under ``out/truth-model``; returns the paths of the reports.
+
+    Without the LOLA grid the flights fall back to synthetic terrain, over which M2's published facts are
+    not expected: the replay's checks are then reported, not enforced (with the grid, a missed check stops
+    the demo with exit code 1)."""
+    import typer
+
     from touchdown.commands.campaign import campaign
     from touchdown.commands.fly import fly
 
     out.mkdir(parents=True, exist_ok=True)
     replay, camp = out / "m2-replay", out / "m2-campaign"
+    lola = datastore.find_dem("ldem_4", data_dir) is not None
+    if not lola:
+        echo(
+            f"LOLA LDEM_4 is not in {datastore.data_dir(data_dir)}: the demo flies over synthetic terrain, "
+            "where M2's published facts are not expected (its checks are reported, not enforced). "
+            "`touchdown data fetch ldem_4` installs the grid (2 MB)."
+        )
     echo("== 1. RESILIENCE (M2) replay: touchdown fly resilience-m2 --check")
-    fly(
-        scenario="resilience-m2",
-        seed=0,
-        set_=[],
-        out=replay,
-        as_json=False,
-        check=True,
-        from_=None,
-        run=None,
-        data_dir=data_dir,
-    )
+    try:
+        fly(
+            scenario="resilience-m2",
+            seed=0,
+            set_=[],
+            out=replay,
+            as_json=False,
+            check=True,
+            from_=None,
+            run=None,
+            data_dir=data_dir,
+        )
+    except typer.Exit as missed:
+        if lola or missed.exit_code != 1:
+            raise
+        echo("  (synthetic terrain: the M2 checks above are not expected to hold; the demo goes on)")
     echo(f"\n== 2. M2 campaign: touchdown campaign resilience-m2 -n {runs}")
     campaign(
         scenario="resilience-m2",
