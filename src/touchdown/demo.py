@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +176,9 @@ def plot(
     ax[2].set_ylabel("impact speed [m/s]")
     ax[2].set_title("M2: braking from the first valid range, full thrust")
     ax[2].legend(fontsize=8)
-    fig.suptitle(f"touchdown truth model · terrain: {terrain_desc}", fontsize=9)
+    # the fallback terrain's description runs long: wrapped, not cut at the figure's edges
+    title = textwrap.fill(f"touchdown truth model · terrain: {terrain_desc}", width=190)
+    fig.suptitle(title, fontsize=9)
     path = out / "demo.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
