@@ -70,6 +70,7 @@ from touchdown.moon.terrain.craters import (
     MARE_AGE_GYR,
     PIKE_SIMPLE_DEPTH,
     PIKE_SIMPLE_RIM,
+    _taper_consts,
     complex_profile,
     cumulative_density,
     simple_max_slope,
@@ -359,6 +360,7 @@ class CraterField:
         self._k_class = np.array([c.index for c, _ in rows], dtype=np.int64)
         self._k_log_n = np.ascontiguousarray(np.stack([c.log_n for c in self.classes]))
         self._k_log_d = np.ascontiguousarray(np.stack([c.log_d for c in self.classes]))
+        self._k_taper = np.array(_taper_consts(self.ejecta_cutoff))  # a, b, 1 + a + b
         self._k_shape = np.array(
             [self.ejecta_cutoff, self.fresh_fraction, self.shallow_fraction, *self.shallow_dd, *self.deep_dd,
              self.rim_to_depth, PIKE_SIMPLE_DEPTH[0], PIKE_SIMPLE_DEPTH[1] - 1.0, PIKE_SIMPLE_RIM[0],
@@ -435,6 +437,19 @@ class CraterField:
         return h, gx, gy
 
     def _plane_block(self, x: Array, y: Array, gradient: bool) -> tuple[Array, Array, Array]:
+        """Height and plane gradient at plane points (x, y) [m]: compiled
+        (:func:`~touchdown.moon.terrain._crater_kernels.plane_field`, the same bits) where numpy's loops are
+        readable, else :meth:`_plane_block_numpy`."""
+        if _crater_kernels.LOOPS is None:
+            return self._plane_block_numpy(x, y, gradient)
+        return _crater_kernels.plane_field(
+            np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64), gradient,
+            *self._k_rows, self._k_class, self._k_log_n, self._k_log_d, self._k_shape, self._k_taper,
+            *_crater_kernels.LOOPS,
+        )  # fmt: skip
+
+    def _plane_block_numpy(self, x: Array, y: Array, gradient: bool) -> tuple[Array, Array, Array]:
+        """:meth:`_plane_block` in numpy (the reference of the compiled one, and its fallback)."""
         xr, yr = x.reshape(1, -1), y.reshape(1, -1)
         i = np.floor((xr - self._r_ox) / self._r_cell).astype(np.int64)
         j = np.floor((yr - self._r_oy) / self._r_cell).astype(np.int64)
