@@ -14,6 +14,7 @@ numpy code.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -41,6 +42,29 @@ def _loops() -> tuple | None:
 
 #: numpy's float64 loops of (log, exp, power), or None where any cannot be read.
 LOOPS = _loops()
+
+
+class CraterRows(NamedTuple):
+    """A crater field's constants as the kernels take them: R rows (each class and layer, in the order the
+    field sums them), C size classes, K nodes per cumulative-density table."""
+
+    key: NDArray[np.uint64]  # (R,) the row's hash key
+    ox: Array  # (R,) lattice offset east [m, plane]
+    oy: Array  # (R,) lattice offset north [m, plane]
+    cell: Array  # (R,) cell side [m]
+    p: Array  # (R,) probability that a cell holds a crater
+    n_lo: Array  # (R,) cumulative density at the class's smallest diameter [1/m²]
+    delta_n: Array  # (R,) the class's density [1/m²]
+    d_lo: Array  # (R,) the class's diameter range [m]
+    d_hi: Array  # (R,)
+    row_class: NDArray[np.int64]  # (R,) the row's class
+    log_n: Array  # (C, K) log cumulative density, increasing (np.interp's xp)
+    log_d: Array  # (C, K) log diameter [log m] at those densities
+    # (13,) ejecta cutoff [radii], fresh and shallow fractions, shallow d/D range, deep d/D range,
+    # rim-to-depth ratio, Pike's fresh depth coefficient and exponent − 1, rim coefficient and exponent − 1,
+    # the field's extent [m]
+    shape: Array
+    taper: Array  # (3,) the ejecta taper's constants a, b and 1 + a + b (craters._taper_consts)
 
 
 @njit(cache=True)
@@ -103,35 +127,14 @@ def _power_scalar(loop, a: Array, exponent: Array, out: Array, n: int) -> None:
 
 @njit(cache=True, error_model="numpy")
 def draw_cells(
-    i: NDArray[np.int64],
-    j: NDArray[np.int64],
-    r0: int,
-    key: NDArray[np.uint64],
-    ox: Array,
-    oy: Array,
-    cell: Array,
-    p: Array,
-    n_lo: Array,
-    delta_n: Array,
-    d_lo: Array,
-    d_hi: Array,
-    row_class: NDArray[np.int64],
-    log_n: Array,
-    log_d: Array,
-    shape: Array,
-    log_loop,
-    exp_loop,
-    pow_loop,
+    i: NDArray[np.int64], j: NDArray[np.int64], r0: int, rows: CraterRows, log_loop, exp_loop, pow_loop
 ) -> tuple[Array, Array, Array, Array, Array, NDArray[np.bool_]]:
     """``CraterField._draw`` of cells (i, j) (R, M) of rows r0 … r0 + R − 1: centre (x, y) [m, plane],
-    diameter, depth and rim [m] and presence, each (R, M).
-
-    Per row (class and layer; (rows,) arrays): hash key, lattice offset (``ox``, ``oy``) and cell side [m],
-    presence probability, the class's density bounds (``n_lo``, ``delta_n``) and diameter range [m], its
-    class index into the cumulative-density tables ``log_n``, ``log_d`` (classes, K). ``shape``: the
-    ejecta cutoff [radii], fresh and shallow fractions, the shallow and deep d/D ranges, rim-to-depth
-    ratio, Pike's fresh depth and rim coefficients and exponents (minus 1), and the field's extent [m].
-    """
+    diameter, depth and rim [m] and presence, each (R, M). ``rows``: the field's constants; the loops:
+    numpy's (:data:`LOOPS`)."""
+    key, ox, oy, cell, p = rows.key, rows.ox, rows.oy, rows.cell, rows.p
+    n_lo, delta_n, d_lo, d_hi = rows.n_lo, rows.delta_n, rows.d_lo, rows.d_hi
+    row_class, log_n, log_d, shape = rows.row_class, rows.log_n, rows.log_d, rows.shape
     n_rows, m = i.shape
     size = n_rows * m
     cutoff, fresh_fraction, shallow_fraction = shape[0], shape[1], shape[2]
@@ -203,34 +206,16 @@ def draw_cells(
 
 @njit(cache=True, error_model="numpy")
 def plane_field(
-    x: Array,
-    y: Array,
-    gradient: bool,
-    key: NDArray[np.uint64],
-    ox: Array,
-    oy: Array,
-    cell: Array,
-    p: Array,
-    n_lo: Array,
-    delta_n: Array,
-    d_lo: Array,
-    d_hi: Array,
-    row_class: NDArray[np.int64],
-    log_n: Array,
-    log_d: Array,
-    shape: Array,
-    taper: Array,
-    log_loop,
-    exp_loop,
-    pow_loop,
+    x: Array, y: Array, gradient: bool, rows: CraterRows, log_loop, exp_loop, pow_loop
 ) -> tuple[Array, Array, Array]:
     """``CraterField._plane_block``: height [m] and plane gradient [m/m] of the field at plane points (x, y)
     (n,) [m], every row (class and layer) summed in order; the gradient zeros unless ``gradient``.
 
-    The draw as :func:`draw_cells`, then ``craters.simple_profile`` with ``ejecta_taper`` (``taper``: its
-    constants a, b and 1 + a + b), the powers x⁻³ and x⁻⁴ through numpy's loop, as numpy's code."""
+    The draw as :func:`draw_cells`, then ``craters.simple_profile`` with ``ejecta_taper``, the powers x⁻³
+    and x⁻⁴ through numpy's loop, as numpy's code."""
+    ox, oy, cell, taper = rows.ox, rows.oy, rows.cell, rows.taper
     n_rows, n = ox.shape[0], x.shape[0]
-    cutoff = shape[0]
+    cutoff = rows.shape[0]
     ta, tb, tnorm = taper[0], taper[1], taper[2]
     i = np.empty((n_rows, n), np.int64)
     j = np.empty((n_rows, n), np.int64)
@@ -238,10 +223,7 @@ def plane_field(
         for c in range(n):
             i[r, c] = np.int64(np.floor((x[c] - ox[r]) / cell[r]))
             j[r, c] = np.int64(np.floor((y[c] - oy[r]) / cell[r]))
-    cx, cy, diam, depth, rim, present = draw_cells(
-        i, j, 0, key, ox, oy, cell, p, n_lo, delta_n, d_lo, d_hi, row_class, log_n, log_d, shape,
-        log_loop, exp_loop, pow_loop,
-    )  # fmt: skip
+    cx, cy, diam, depth, rim, present = draw_cells(i, j, 0, rows, log_loop, exp_loop, pow_loop)
     size = n_rows * n
     dx, dy, dist, xr, xs = np.empty(size), np.empty(size), np.empty(size), np.empty(size), np.empty(size)
     for r in range(n_rows):

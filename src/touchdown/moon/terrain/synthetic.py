@@ -351,20 +351,20 @@ class CraterField:
             spans.append((r0, r0 + c.layers, c))
             r0 += c.layers
         self._class_rows = tuple(spans)
-        # the same constants as 1-D arrays for the compiled draw (_crater_kernels.draw_cells)
-        self._k_rows = tuple(
-            np.ascontiguousarray(v.ravel())
-            for v in (self._r_key, self._r_ox, self._r_oy, self._r_cell, self._r_p, self._r_n_lo,
-                      self._r_delta_n, self._r_d_lo, self._r_d_hi)
-        )  # fmt: skip
-        self._k_class = np.array([c.index for c, _ in rows], dtype=np.int64)
-        self._k_log_n = np.ascontiguousarray(np.stack([c.log_n for c in self.classes]))
-        self._k_log_d = np.ascontiguousarray(np.stack([c.log_d for c in self.classes]))
-        self._k_taper = np.array(_taper_consts(self.ejecta_cutoff))  # a, b, 1 + a + b
-        self._k_shape = np.array(
-            [self.ejecta_cutoff, self.fresh_fraction, self.shallow_fraction, *self.shallow_dd, *self.deep_dd,
-             self.rim_to_depth, PIKE_SIMPLE_DEPTH[0], PIKE_SIMPLE_DEPTH[1] - 1.0, PIKE_SIMPLE_RIM[0],
-             PIKE_SIMPLE_RIM[1] - 1.0, self.extent_m]
+        # the same constants as the compiled draw and field take them
+        self._k_rows = _crater_kernels.CraterRows(
+            *(np.ascontiguousarray(v.ravel()) for v in (self._r_key, self._r_ox, self._r_oy, self._r_cell,
+                                                        self._r_p, self._r_n_lo, self._r_delta_n,
+                                                        self._r_d_lo, self._r_d_hi)),
+            row_class=np.array([c.index for c, _ in rows], dtype=np.int64),
+            log_n=np.ascontiguousarray(np.stack([c.log_n for c in self.classes])),
+            log_d=np.ascontiguousarray(np.stack([c.log_d for c in self.classes])),
+            shape=np.array(
+                [self.ejecta_cutoff, self.fresh_fraction, self.shallow_fraction, *self.shallow_dd,
+                 *self.deep_dd, self.rim_to_depth, PIKE_SIMPLE_DEPTH[0], PIKE_SIMPLE_DEPTH[1] - 1.0,
+                 PIKE_SIMPLE_RIM[0], PIKE_SIMPLE_RIM[1] - 1.0, self.extent_m]
+            ),
+            taper=np.array(_taper_consts(self.ejecta_cutoff)),
         )  # fmt: skip
 
     def _draw(
@@ -380,10 +380,7 @@ class CraterField:
         r1 = self._n_rows if r1 is None else r1
         ii = np.ascontiguousarray(np.broadcast_to(i, (r1 - r0, i.shape[-1])), dtype=np.int64)
         jj = np.ascontiguousarray(np.broadcast_to(j, (r1 - r0, j.shape[-1])), dtype=np.int64)
-        return _crater_kernels.draw_cells(
-            ii, jj, r0, *self._k_rows, self._k_class, self._k_log_n, self._k_log_d, self._k_shape,
-            *_crater_kernels.LOOPS,
-        )  # fmt: skip
+        return _crater_kernels.draw_cells(ii, jj, r0, self._k_rows, *_crater_kernels.LOOPS)
 
     def _draw_numpy(
         self, i: NDArray[np.int64], j: NDArray[np.int64], r0: int = 0, r1: int | None = None
@@ -442,11 +439,8 @@ class CraterField:
         readable, else :meth:`_plane_block_numpy`."""
         if _crater_kernels.LOOPS is None:
             return self._plane_block_numpy(x, y, gradient)
-        return _crater_kernels.plane_field(
-            np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64), gradient,
-            *self._k_rows, self._k_class, self._k_log_n, self._k_log_d, self._k_shape, self._k_taper,
-            *_crater_kernels.LOOPS,
-        )  # fmt: skip
+        x, y = np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64)
+        return _crater_kernels.plane_field(x, y, gradient, self._k_rows, *_crater_kernels.LOOPS)
 
     def _plane_block_numpy(self, x: Array, y: Array, gradient: bool) -> tuple[Array, Array, Array]:
         """:meth:`_plane_block` in numpy (the reference of the compiled one, and its fallback)."""
