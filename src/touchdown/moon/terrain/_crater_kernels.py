@@ -1,14 +1,15 @@
-"""Compiled crater draws of the random crater field (``synthetic.CraterField._draw``), with numpy's bits.
+"""The random crater field (``synthetic.CraterField``) compiled, with numpy's bits.
 
-A draw hashes each (class and layer, cell) to the presence, size, position and shape of the cell's crater:
-about a hundred numpy passes over the (rows, cells) arrays, ≈ 0.4 ms of call overhead for a single point
-and most of a synthetic-terrain flight's time. :func:`draw_cells` does the same operations in one call:
-the hashes, uniforms and arithmetic element by element (integer and +, −, ×, ÷ operations round as numpy's),
-``np.interp`` as numpy's C code computes it, ``log``, ``exp`` and ``power`` through numpy's own float64
-loops (:mod:`touchdown._ufunc_loops`), called as numpy calls them (a scalar exponent with stride 0), and
-``hypot`` from the C library, which numpy's hypot loop calls too. So the craters are bit-identical to the
-numpy code's (tested); where numpy's loops cannot be read (:data:`LOOPS` is None) the field keeps its
-numpy code.
+A query draws, for each row (class and layer), the crater of the cell the point falls in (presence,
+size, position and shape, hashed from the cell) and sums the rows' crater profiles: about a hundred numpy
+passes over (rows, points) arrays, ≈ 0.4 ms of call overhead for one point, and most of a
+synthetic-terrain flight's time. :func:`draw_cells` (the draws) and :func:`plane_field` (heights and plane
+gradients) do the same operations in one call each: hashes, uniforms and arithmetic element by element
+(integer and +, −, ×, ÷ operations round as numpy's), ``np.interp`` as numpy's C code computes it
+(:func:`interp_rows`), ``log``, ``exp`` and ``power`` through numpy's own float64 loops
+(:mod:`touchdown._ufunc_loops`), called as numpy calls them (a scalar exponent with stride 0), and
+``hypot`` from the C library, which numpy's hypot loop calls too. So the field is bit-identical to the
+numpy code's (tested); where numpy's loops cannot be read (:data:`LOOPS` is None) it keeps its numpy code.
 """
 
 from __future__ import annotations
