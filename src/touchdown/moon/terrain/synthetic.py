@@ -49,7 +49,9 @@ The random population (:class:`CraterField`)
   points), in blocks of points that stay in cache; the rows are then summed in the fixed order. Every
   operation is elementwise on contiguous arrays, so the bits are those of a row-by-row evaluation, whatever
   the batch; a scalar query runs as a one-element array (numpy's scalar arithmetic may round differently).
-  A query of one or two points costs ≈ 0.2 ms instead of ≈ 4 ms row by row.
+  The draws and the plane field run in compiled kernels with the same bits (:mod:`._crater_kernels`,
+  tested against the numpy methods ``_draw_numpy`` and ``_plane_block_numpy``, which remain the fallback):
+  a draw of two points costs ≈ 13 µs instead of ≈ 125 µs in numpy and ≈ 4 ms row by row.
 * Gradient: analytic (profile derivative, chain rule through the projection's Jacobian).
 """
 
