@@ -5,7 +5,8 @@ and are several times faster per element. A kernel that must give numpy's bits, 
 calls the loop itself: :func:`numpy_loop` reads it from the ufunc's loop table (public C API,
 ``PyUFuncObject.functions``) and checks the table's layout and the loop's results against the ufunc
 before handing it over; None where either check fails (the kernels then call the C library and say so).
-:func:`unary_inplace` and :func:`binary` call such a loop on contiguous float64 arrays.
+:func:`unary_inplace`, :func:`binary` and :func:`binary_scalar` call such a loop on contiguous float64
+arrays.
 """
 
 from __future__ import annotations
@@ -103,4 +104,20 @@ def binary(loop, a: Array, b: Array, out: Array, n: int) -> None:
     args[2] = out.ctypes.data
     dims = np.full(1, n, np.intp)
     steps = np.full(3, 8, np.intp)  # contiguous float64
+    loop(args.ctypes, dims.ctypes, steps.ctypes, 0)
+
+
+@njit(cache=True)
+def binary_scalar(loop, a: Array, b: Array, out: Array, n: int) -> None:
+    """out[:n] = f(a[:n], b[0]) through numpy's binary float64 loop ``loop``, ``b`` broadcast with stride 0
+    as numpy broadcasts a Python scalar (``f(a, 2.5, out=out)``). ``b`` is a 1-element array the caller
+    holds: one made inside a kernel only for this call would be freed once its address is read, before
+    the loop reads it."""
+    args = np.empty(3, np.intp)
+    args[0] = a.ctypes.data
+    args[1] = b.ctypes.data
+    args[2] = out.ctypes.data
+    dims = np.full(1, n, np.intp)
+    steps = np.full(3, 8, np.intp)
+    steps[1] = 0  # the scalar
     loop(args.ctypes, dims.ctypes, steps.ctypes, 0)

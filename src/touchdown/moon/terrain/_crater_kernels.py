@@ -21,7 +21,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
-from touchdown._ufunc_loops import numpy_loop, unary_inplace
+from touchdown._ufunc_loops import binary_scalar, numpy_loop, unary_inplace
 from touchdown.noise import _mix
 
 Array = NDArray[np.float64]
@@ -111,21 +111,6 @@ def interp_rows(x: Array, row: NDArray[np.int64], xp: Array, fp: Array) -> None:
         x[e] = y
 
 
-@njit(cache=True)
-def _power_scalar(loop, a: Array, exponent: Array, out: Array, n: int) -> None:
-    """out[:n] = a[:n] ** exponent[0] through numpy's power loop, the exponent broadcast (stride 0) as numpy
-    broadcasts a Python float. The exponent comes as an array the caller holds: one made here would be
-    freed once its address is read, before the loop reads it."""
-    args = np.empty(3, np.intp)
-    args[0] = a.ctypes.data
-    args[1] = exponent.ctypes.data
-    args[2] = out.ctypes.data
-    dims = np.full(1, n, np.intp)
-    steps = np.empty(3, np.intp)
-    steps[0], steps[1], steps[2] = 8, 0, 8
-    loop(args.ctypes, dims.ctypes, steps.ctypes, 0)
-
-
 @njit(cache=True, error_model="numpy")
 def draw_cells(
     i: NDArray[np.int64], j: NDArray[np.int64], r0: int, rows: CraterRows, log_loop, exp_loop, pow_loop
@@ -182,8 +167,8 @@ def draw_cells(
             dd_old[e] = sd0 + u * (sd1 - sd0) if shallow else dd0 + u * (dd1 - dd0)
             d_km[e] = d / 1000.0
     fd, fh = np.empty(size), np.empty(size)
-    _power_scalar(pow_loop, d_km, np.full(1, depth_e), fd, size)
-    _power_scalar(pow_loop, d_km, np.full(1, rim_e), fh, size)
+    binary_scalar(pow_loop, d_km, np.full(1, depth_e), fd, size)
+    binary_scalar(pow_loop, d_km, np.full(1, rim_e), fh, size)
     depth, rim = np.empty(size), np.empty(size)
     for e in range(size):
         d = diam[e]
@@ -236,8 +221,8 @@ def plane_field(
             xr[e] = dist[e] / (0.5 * diam[r, c])
             xs[e] = min(max(xr[e], 1.0), cutoff)  # np.clip(x, 1, cutoff)
     p3, p4 = np.empty(size), np.empty(size)
-    _power_scalar(pow_loop, xs, np.full(1, -3.0), p3, size)
-    _power_scalar(pow_loop, xs, np.full(1, -4.0), p4, size)
+    binary_scalar(pow_loop, xs, np.full(1, -3.0), p3, size)
+    binary_scalar(pow_loop, xs, np.full(1, -4.0), p4, size)
     h_sum, gx, gy = np.zeros(n), np.zeros(n), np.zeros(n)
     for r in range(n_rows):
         for c in range(n):
